@@ -1,0 +1,147 @@
+package org.alipaynotify;
+
+import com.alipay.api.AlipayApiException;
+import com.alipay.api.internal.util.AlipaySignature;
+import java.io.IOException;
+import java.io.InputStream;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.PublicKey;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.interfaces.RSAPublicKey;
+import java.security.spec.X509EncodedKeySpec;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The Alipay key, checked once at start-up: in certificate mode the first certificate of
+ * {@code alipay.cert-path} (the file may hold a chain), in public-key mode the base64 key of
+ * {@code alipay.public-key}. An expired certificate is a loud WARN, not a refusal: the signature is what proves the
+ * sender, and the official SDK ignores the dates too.
+ */
+final class AlipayKey {
+    private static final Logger LOG = LogManager.getLogger(AlipayKey.class);
+
+    private final Path certPath;
+    private final String publicKeyBase64;
+    private final X509Certificate certificate;
+
+    private AlipayKey(Path certPath, String publicKeyBase64, X509Certificate certificate) {
+        this.certPath = certPath;
+        this.publicKeyBase64 = publicKeyBase64;
+        this.certificate = certificate;
+    }
+
+    static AlipayKey load(Settings settings, Clock clock) {
+        if (settings.certPath().isPresent()) {
+            return fromCertificate(settings.certPath().get().toAbsolutePath().normalize(), settings.sellerIds(), clock);
+        }
+        return fromPublicKey(settings.publicKey().orElseThrow());
+    }
+
+    /** In certificate mode, the absolute path handed to {@code rsaCertCheckV1}. */
+    Optional<Path> certPath() {
+        return Optional.ofNullable(certPath);
+    }
+
+    /** In public-key mode, the key handed to {@code rsaCheckV1}. */
+    String publicKeyBase64() {
+        return publicKeyBase64;
+    }
+
+    Optional<X509Certificate> certificate() {
+        return Optional.ofNullable(certificate);
+    }
+
+    private static AlipayKey fromCertificate(Path path, Set<String> sellerIds, Clock clock) {
+        if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
+            throw new SettingsException(Settings.CERT_PATH, "names '" + path
+                    + "', which is not a readable file (the SDK needs a file-system path, not a classpath resource)");
+        }
+        X509Certificate cert;
+        try (InputStream in = Files.newInputStream(path)) {
+            cert = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+        } catch (IOException | GeneralSecurityException | ClassCastException e) {
+            throw new SettingsException(Settings.CERT_PATH, "names '" + path
+                    + "', which does not start with an X.509 certificate: " + e.getMessage());
+        }
+        requireRsa(Settings.CERT_PATH, cert.getPublicKey());
+        try {
+            // The SDK parses the file its own way (BouncyCastle) on every call; make sure that way works too.
+            String sdkKey = AlipaySignature.getAlipayPublicKey(path.toString());
+            if (!sdkKey.equals(Base64.getEncoder().encodeToString(cert.getPublicKey().getEncoded()))) {
+                throw new SettingsException(Settings.CERT_PATH, "names '" + path
+                        + "': the SDK reads a different key from it than the first certificate holds");
+            }
+        } catch (AlipayApiException | RuntimeException e) {
+            if (e instanceof SettingsException se) {
+                throw se;
+            }
+            throw new SettingsException(Settings.CERT_PATH, "names '" + path
+                    + "', which the Alipay SDK cannot read: " + e.getClass().getSimpleName());
+        }
+        String subject = cert.getSubjectX500Principal().getName();
+        Instant notAfter = cert.getNotAfter().toInstant();
+        long daysLeft = Duration.between(clock.instant(), notAfter).toDays();
+        LOG.info("Alipay certificate {}: subject '{}', serial {}, valid until {} ({} days)", path, subject,
+                cert.getSerialNumber().toString(16), notAfter, daysLeft);
+        if (notAfter.isBefore(clock.instant())) {
+            LOG.warn("The Alipay certificate {} EXPIRED on {}: notifications it verifies are still accepted (the "
+                    + "signature proves the sender), but download the current certificate from the Alipay console",
+                    path, notAfter);
+        }
+        if (!subject.contains("OU=Alipay")) {
+            LOG.warn("The certificate {} has no OU=Alipay in its subject '{}': is it your app's certificate rather "
+                    + "than alipayCertPublicKey_RSA2.crt? Notifications will fail to verify if so.", path, subject);
+        }
+        String pid = subject.replaceAll("(?s).*-(\\d{16})(,.*)?$", "$1");
+        if (pid.matches("\\d{16}") && !sellerIds.isEmpty() && !sellerIds.contains(pid)) {
+            LOG.warn("The certificate {} names PID {}, which is not among {} {}", path, pid, Settings.SELLER_ID,
+                    sellerIds);
+        }
+        return new AlipayKey(path, null, cert);
+    }
+
+    private static AlipayKey fromPublicKey(String configured) {
+        String base64 = configured.replaceAll("-----(BEGIN|END) [A-Z ]+-----", "").replaceAll("\\s", "");
+        if (configured.contains("PRIVATE KEY")) {
+            throw new SettingsException(Settings.PUBLIC_KEY, "holds a private key; it must be the Alipay public key");
+        }
+        byte[] der;
+        try {
+            der = Base64.getDecoder().decode(base64);
+        } catch (IllegalArgumentException e) {
+            throw new SettingsException(Settings.PUBLIC_KEY, "is not valid base64");
+        }
+        PublicKey key;
+        try {
+            key = KeyFactory.getInstance("RSA").generatePublic(new X509EncodedKeySpec(der));
+        } catch (GeneralSecurityException e) {
+            throw new SettingsException(Settings.PUBLIC_KEY,
+                    "is not an RSA public key (X.509 SubjectPublicKeyInfo in base64, as the Alipay console shows it)");
+        }
+        requireRsa(Settings.PUBLIC_KEY, key);
+        LOG.info("Alipay public key loaded ({} bits)", ((RSAPublicKey) key).getModulus().bitLength());
+        return new AlipayKey(null, base64, null);
+    }
+
+    private static void requireRsa(String settingKey, PublicKey key) {
+        if (!(key instanceof RSAPublicKey rsa)) {
+            throw new SettingsException(settingKey, "holds a " + key.getAlgorithm() + " key; Alipay signs with RSA");
+        }
+        BigInteger modulus = rsa.getModulus();
+        if (modulus.bitLength() < 2048) {
+            LOG.warn("{} holds a {}-bit RSA key; Alipay's RSA2 keys are 2048 bits", settingKey, modulus.bitLength());
+        }
+    }
+}

@@ -1,0 +1,69 @@
+package org.alipaynotify;
+
+import com.mysql.cj.jdbc.AbandonedConnectionCleanupThread;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Driver;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Collections;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/** The connection pool, the schema, and a clean release of both when the webapp stops. */
+final class Database {
+    private static final Logger LOG = LogManager.getLogger(Database.class);
+
+    private Database() {
+    }
+
+    static HikariDataSource open(Settings s) {
+        HikariConfig config = new HikariConfig();
+        config.setPoolName("alipay-notify");
+        config.setJdbcUrl(s.dbUrl());
+        // Without the class name Tomcat's class loading fails with "No suitable driver" for a driver in WEB-INF/lib.
+        config.setDriverClassName("com.mysql.cj.jdbc.Driver");
+        s.dbUser().ifPresent(config::setUsername);
+        s.dbPassword().ifPresent(config::setPassword);
+        config.setMaximumPoolSize(s.poolSize());
+        config.setAutoCommit(false);
+        // READ COMMITTED: the order row lock serializes what must be serialized; no gap locks between others.
+        config.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
+        config.setConnectionTimeout(s.connectionTimeoutMs());
+        // Set on every new connection alike, so no pooled connection carries a different value.
+        config.setConnectionInitSql("SET SESSION innodb_lock_wait_timeout = " + s.lockWaitTimeoutSeconds());
+        config.addDataSourceProperty("cachePrepStmts", "true");
+        config.addDataSourceProperty("prepStmtCacheSize", "32");
+        try {
+            return new HikariDataSource(config);
+        } catch (RuntimeException e) {
+            Throwable root = e;
+            while (root.getCause() != null) {
+                root = root.getCause();
+            }
+            throw new SettingsException(Settings.DB_URL, "'" + s.dbUrl() + "' cannot be used: "
+                    + Text.printable(root.getMessage(), 300), e);
+        }
+    }
+
+    /**
+     * Closes the pool, then releases what Connector/J keeps JVM-wide (its driver registration and its cleanup
+     * thread), which would otherwise pin this webapp's class loader after an undeploy.
+     */
+    static void close(HikariDataSource ds) {
+        if (ds != null) {
+            ds.close();
+        }
+        ClassLoader ours = Database.class.getClassLoader();
+        for (Driver d : Collections.list(DriverManager.getDrivers())) {
+            if (d.getClass().getClassLoader() == ours) {
+                try {
+                    DriverManager.deregisterDriver(d);
+                } catch (SQLException e) {
+                    LOG.warn("Could not deregister JDBC driver {}: {}", d, e.toString());
+                }
+            }
+        }
+        AbandonedConnectionCleanupThread.checkedShutdown();
+    }
+}

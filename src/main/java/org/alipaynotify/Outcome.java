@@ -1,0 +1,62 @@
+package org.alipaynotify;
+
+/**
+ * Every way one request can end. The answer body is {@code success} only for the outcomes that are acknowledged after
+ * a commit; everything else answers {@code failure} so that Alipay delivers again.
+ *
+ * <p>4xx: the request can never succeed as sent (except {@link #UNKNOWN_ORDER}, which may succeed on a later delivery
+ * once the order exists). 5xx: our own trouble; Alipay's retries will bring the notification back.
+ */
+public enum Outcome {
+    /** The order moved to a later state. */
+    APPLIED(200),
+    /** The order's state stayed; a larger cumulative refund was recorded. */
+    REFUND_RECORDED(200),
+    /** The buyer paid an order that was closed without a payment on record: applied and flagged for attention. */
+    LATE_PAYMENT(200),
+    /** An older or equal state (late, out of order): acknowledged, state unchanged. */
+    NO_CHANGE(200),
+    /** This notify_id was already applied: acknowledged, nothing changed. */
+    DUPLICATE(200),
+
+    METHOD_NOT_ALLOWED(405),
+    UNSUPPORTED_MEDIA_TYPE(415),
+    BODY_TOO_LARGE(413),
+    MALFORMED_BODY(400),
+    UNSUPPORTED_CHARSET(400),
+    SIGN_TYPE_MISMATCH(400),
+    BAD_SIGNATURE(403),
+    MISSING_FIELD(400),
+    INVALID_FIELD(400),
+    APP_ID_MISMATCH(403),
+    SELLER_ID_MISMATCH(403),
+    UNSUPPORTED_NOTIFY_TYPE(400),
+    UNKNOWN_TRADE_STATUS(400),
+    UNKNOWN_ORDER(404),
+    AMOUNT_MISMATCH(409),
+
+    DATABASE_ERROR(503),
+    INTERNAL_ERROR(500);
+
+    public static final String SUCCESS = "success";
+    public static final String FAILURE = "failure";
+
+    private final int httpStatus;
+
+    Outcome(int httpStatus) {
+        this.httpStatus = httpStatus;
+    }
+
+    public int httpStatus() {
+        return httpStatus;
+    }
+
+    /** True when the notification is committed (or was already) and Alipay may stop delivering it. */
+    public boolean acknowledged() {
+        return httpStatus == 200;
+    }
+
+    public String answer() {
+        return acknowledged() ? SUCCESS : FAILURE;
+    }
+}

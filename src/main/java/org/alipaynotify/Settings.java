@@ -1,0 +1,243 @@
+package org.alipaynotify;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Validated configuration. Each key is read, in this order of precedence, from a system property, from the
+ * environment variable named by {@link #envName(String)}, or from the properties file named by
+ * {@code alipay-notify.config} ({@code ALIPAY_NOTIFY_CONFIG}). Everything is checked here, once, at start-up: a wrong
+ * setting throws {@link SettingsException} naming the key.
+ */
+public final class Settings {
+    public static final String CONFIG_FILE = "alipay-notify.config";
+    public static final String APP_ID = "alipay.app-id";
+    public static final String SELLER_ID = "alipay.seller-id";
+    public static final String CERT_PATH = "alipay.cert-path";
+    public static final String PUBLIC_KEY = "alipay.public-key";
+    public static final String SIGN_TYPE = "alipay.sign-type";
+    public static final String DB_URL = "db.url";
+    public static final String DB_USER = "db.user";
+    public static final String DB_PASSWORD = "db.password";
+    public static final String DB_POOL_SIZE = "db.pool-size";
+    public static final String DB_INIT_SCHEMA = "db.init-schema";
+    public static final String DB_CONNECTION_TIMEOUT_MS = "db.connection-timeout-ms";
+    public static final String DB_LOCK_WAIT_TIMEOUT_SECONDS = "db.lock-wait-timeout-seconds";
+    public static final String MAX_BODY_BYTES = "notify.max-body-bytes";
+
+    /** Every key this application reads; a properties file holding another key of ours is a typo and refused. */
+    public static final List<String> KEYS = List.of(APP_ID, SELLER_ID, CERT_PATH, PUBLIC_KEY, SIGN_TYPE, DB_URL,
+            DB_USER, DB_PASSWORD, DB_POOL_SIZE, DB_INIT_SCHEMA, DB_CONNECTION_TIMEOUT_MS,
+            DB_LOCK_WAIT_TIMEOUT_SECONDS, MAX_BODY_BYTES);
+
+    public enum SignType { RSA2, RSA }
+
+    private final String appId;
+    private final Set<String> sellerIds;
+    private final Path certPath;
+    private final String publicKey;
+    private final SignType signType;
+    private final String dbUrl;
+    private final String dbUser;
+    private final String dbPassword;
+    private final int poolSize;
+    private final boolean initSchema;
+    private final int connectionTimeoutMs;
+    private final int lockWaitTimeoutSeconds;
+    private final int maxBodyBytes;
+
+    private Settings(Lookup in) {
+        appId = in.required(APP_ID);
+        if (!appId.matches("[0-9A-Za-z_-]{1,64}")) {
+            throw new SettingsException(APP_ID, "must be the Alipay app id (letters and digits), got '" + appId + "'");
+        }
+        sellerIds = parseSellerIds(in.optional(SELLER_ID).orElse(""));
+        Optional<String> cert = in.optional(CERT_PATH);
+        Optional<String> key = in.optional(PUBLIC_KEY);
+        if (cert.isPresent() && key.isPresent()) {
+            throw new SettingsException(CERT_PATH, "and " + SettingsException.describe(PUBLIC_KEY)
+                    + " are both set: choose certificate mode or public-key mode, not both");
+        }
+        if (cert.isEmpty() && key.isEmpty()) {
+            throw new SettingsException(CERT_PATH, "or " + SettingsException.describe(PUBLIC_KEY)
+                    + " is required: the Alipay public-key certificate file, or the Alipay public key in base64");
+        }
+        certPath = cert.map(Path::of).orElse(null);
+        publicKey = key.orElse(null);
+        String st = in.optional(SIGN_TYPE).orElse("RSA2");
+        try {
+            signType = SignType.valueOf(st.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new SettingsException(SIGN_TYPE, "must be RSA2 or RSA, got '" + st + "'");
+        }
+        dbUrl = in.required(DB_URL);
+        if (!dbUrl.startsWith("jdbc:mysql:")) {
+            throw new SettingsException(DB_URL, "must be a MySQL Connector/J URL starting with jdbc:mysql://, got '"
+                    + dbUrl + "'");
+        }
+        dbUser = in.optional(DB_USER).orElse(null);
+        dbPassword = in.raw(DB_PASSWORD);
+        poolSize = in.integer(DB_POOL_SIZE, 10, 1, 500);
+        initSchema = in.bool(DB_INIT_SCHEMA, true);
+        connectionTimeoutMs = in.integer(DB_CONNECTION_TIMEOUT_MS, 5_000, 250, 600_000);
+        lockWaitTimeoutSeconds = in.integer(DB_LOCK_WAIT_TIMEOUT_SECONDS, 10, 1, 3_600);
+        maxBodyBytes = in.integer(MAX_BODY_BYTES, 64 * 1024, 1_024, 16 * 1024 * 1024);
+    }
+
+    /** Reads the real system properties and environment. */
+    public static Settings load() {
+        return load(asMap(System.getProperties()), System.getenv());
+    }
+
+    public static Settings load(Map<String, String> systemProperties, Map<String, String> environment) {
+        return new Settings(new Lookup(systemProperties, environment));
+    }
+
+    /** {@code alipay.app-id} becomes {@code ALIPAY_APP_ID}. */
+    public static String envName(String key) {
+        return key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    private static Set<String> parseSellerIds(String list) {
+        Set<String> ids = new LinkedHashSet<>();
+        for (String part : list.split(",", -1)) {
+            String id = part.trim();
+            if (id.isEmpty()) {
+                if (!list.isBlank()) {
+                    throw new SettingsException(SELLER_ID, "has an empty entry in '" + list + "'");
+                }
+                continue;
+            }
+            if (!id.matches("[0-9]{1,32}")) {
+                throw new SettingsException(SELLER_ID, "must list Alipay PIDs (digits, such as 2088...), got '"
+                        + id + "'");
+            }
+            ids.add(id);
+        }
+        return Collections.unmodifiableSet(ids);
+    }
+
+    private static Map<String, String> asMap(Properties p) {
+        Map<String, String> m = new java.util.HashMap<>();
+        for (String name : p.stringPropertyNames()) {
+            m.put(name, p.getProperty(name));
+        }
+        return m;
+    }
+
+    public String appId() { return appId; }
+    /** Empty when any seller id is accepted. */
+    public Set<String> sellerIds() { return sellerIds; }
+    public Optional<Path> certPath() { return Optional.ofNullable(certPath); }
+    public Optional<String> publicKey() { return Optional.ofNullable(publicKey); }
+    public SignType signType() { return signType; }
+    public String dbUrl() { return dbUrl; }
+    public Optional<String> dbUser() { return Optional.ofNullable(dbUser); }
+    public Optional<String> dbPassword() { return Optional.ofNullable(dbPassword); }
+    public int poolSize() { return poolSize; }
+    public boolean initSchema() { return initSchema; }
+    public int connectionTimeoutMs() { return connectionTimeoutMs; }
+    public int lockWaitTimeoutSeconds() { return lockWaitTimeoutSeconds; }
+    public int maxBodyBytes() { return maxBodyBytes; }
+
+    /** The three sources in order of precedence. */
+    private static final class Lookup {
+        private final Map<String, String> sys;
+        private final Map<String, String> env;
+        private final Properties file = new Properties();
+
+        Lookup(Map<String, String> sys, Map<String, String> env) {
+            this.sys = sys;
+            this.env = env;
+            String fileName = firstNonBlank(sys.get(CONFIG_FILE), env.get(envName(CONFIG_FILE)));
+            if (fileName != null) {
+                Path path = Path.of(fileName);
+                try (InputStream in = Files.newInputStream(path)) {
+                    file.load(new java.io.InputStreamReader(in, java.nio.charset.StandardCharsets.UTF_8));
+                } catch (IOException e) {
+                    throw new SettingsException(CONFIG_FILE, "names '" + path.toAbsolutePath()
+                            + "', which cannot be read: " + e);
+                }
+                Set<String> unknown = new TreeSet<>();
+                for (String name : file.stringPropertyNames()) {
+                    boolean ours = name.startsWith("alipay.") || name.startsWith("db.") || name.startsWith("notify.");
+                    if (ours && !KEYS.contains(name)) {
+                        unknown.add(name);
+                    }
+                }
+                if (!unknown.isEmpty()) {
+                    throw new SettingsException(CONFIG_FILE, "file '" + path + "' holds unknown keys " + unknown
+                            + "; known keys are " + KEYS);
+                }
+            }
+        }
+
+        /** The value as given, blank included (a password may be blank). */
+        String raw(String key) {
+            String v = sys.get(key);
+            if (v == null) {
+                v = env.get(envName(key));
+            }
+            if (v == null) {
+                v = file.getProperty(key);
+            }
+            return v;
+        }
+
+        /** Trimmed; blank counts as absent. */
+        Optional<String> optional(String key) {
+            String v = raw(key);
+            return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.trim());
+        }
+
+        String required(String key) {
+            return optional(key).orElseThrow(() -> new SettingsException(key, "is required"));
+        }
+
+        int integer(String key, int fallback, int min, int max) {
+            Optional<String> v = optional(key);
+            if (v.isEmpty()) {
+                return fallback;
+            }
+            try {
+                int n = Integer.parseInt(v.get());
+                if (n < min || n > max) {
+                    throw new SettingsException(key, "must be between " + min + " and " + max + ", got " + n);
+                }
+                return n;
+            } catch (NumberFormatException e) {
+                throw new SettingsException(key, "must be a whole number, got '" + v.get() + "'");
+            }
+        }
+
+        boolean bool(String key, boolean fallback) {
+            Optional<String> v = optional(key);
+            if (v.isEmpty()) {
+                return fallback;
+            }
+            switch (v.get().toLowerCase(Locale.ROOT)) {
+                case "true": return true;
+                case "false": return false;
+                default: throw new SettingsException(key, "must be true or false, got '" + v.get() + "'");
+            }
+        }
+
+        private static String firstNonBlank(String a, String b) {
+            if (a != null && !a.isBlank()) {
+                return a.trim();
+            }
+            return b != null && !b.isBlank() ? b.trim() : null;
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package org.alipaynotify.testsupport;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.concurrent.ThreadLocalRandom;
+import org.alipaynotify.Schema;
+
+/**
+ * A database of its own for each test JVM on the server named by {@code ALIPAY_NOTIFY_TEST_DB_URL} (default
+ * {@code jdbc:mysql://127.0.0.1:3306/}, user {@code ALIPAY_NOTIFY_TEST_DB_USER} default root, password
+ * {@code ALIPAY_NOTIFY_TEST_DB_PASSWORD} default empty), dropped when the JVM exits. Leftovers of a killed run never
+ * matter: the next run uses another name.
+ */
+public final class TestDatabase {
+    private static TestDatabase instance;
+
+    private final String serverUrl;
+    private final String user;
+    private final String password;
+    private final String name;
+
+    private TestDatabase() {
+        String url = env("ALIPAY_NOTIFY_TEST_DB_URL", "jdbc:mysql://127.0.0.1:3306/");
+        serverUrl = url.endsWith("/") ? url : url + "/";
+        user = env("ALIPAY_NOTIFY_TEST_DB_USER", "root");
+        password = env("ALIPAY_NOTIFY_TEST_DB_PASSWORD", "");
+        name = "alipay_notify_test_" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss"))
+                + "_" + Integer.toString(ThreadLocalRandom.current().nextInt(1 << 20, 1 << 24), 36);
+        try (Connection c = DriverManager.getConnection(serverUrl, user, password);
+                Statement st = c.createStatement()) {
+            st.execute("CREATE DATABASE " + name + " CHARACTER SET utf8mb4");
+        } catch (SQLException e) {
+            throw new IllegalStateException("The integration tests need a MySQL-compatible server at " + serverUrl
+                    + " (set ALIPAY_NOTIFY_TEST_DB_URL): " + e.getMessage(), e);
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(this::drop));
+    }
+
+    public static synchronized TestDatabase get() {
+        if (instance == null) {
+            instance = new TestDatabase();
+            instance.applySchema();
+        }
+        return instance;
+    }
+
+    /** The URL the webapp under test is given. */
+    public String url() {
+        return serverUrl + name;
+    }
+
+    public String user() {
+        return user;
+    }
+
+    public String password() {
+        return password;
+    }
+
+    public Connection connect() throws SQLException {
+        return DriverManager.getConnection(url(), user, password);
+    }
+
+    public void execute(String sql, Object... args) throws SQLException {
+        try (Connection c = connect(); var ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setObject(i + 1, args[i]);
+            }
+            ps.executeUpdate();
+        }
+    }
+
+    /** The first column of the first row, or null. */
+    public Object scalar(String sql, Object... args) throws SQLException {
+        try (Connection c = connect(); var ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setObject(i + 1, args[i]);
+            }
+            try (var rs = ps.executeQuery()) {
+                return rs.next() ? rs.getObject(1) : null;
+            }
+        }
+    }
+
+    public void insertOrder(String outTradeNo, String totalAmount) throws SQLException {
+        execute("INSERT INTO alipay_order (out_trade_no, total_amount) VALUES (?, ?)", outTradeNo,
+                new java.math.BigDecimal(totalAmount));
+    }
+
+    /** Applies the project's schema file, as the webapp does at start-up. */
+    public void applySchema() {
+        try (Connection c = connect()) {
+            Schema.apply(c);
+        } catch (SQLException e) {
+            throw new IllegalStateException("schema.sql failed on " + url() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void drop() {
+        try (Connection c = DriverManager.getConnection(serverUrl, user, password);
+                Statement st = c.createStatement()) {
+            st.execute("DROP DATABASE IF EXISTS " + name);
+        } catch (SQLException ignored) {
+            // a leftover database is harmless: names never repeat
+        }
+    }
+
+    private static String env(String name, String fallback) {
+        String v = System.getenv(name);
+        return v == null || v.isBlank() ? fallback : v;
+    }
+}

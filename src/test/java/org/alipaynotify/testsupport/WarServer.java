@@ -1,0 +1,95 @@
+package org.alipaynotify.testsupport;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.eclipse.jetty.ee10.webapp.WebAppContext;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+
+/**
+ * The built WAR ({@code target/alipay-notify.war}) deployed in a real Jetty 12 on a free loopback port, configured
+ * the way an operator does it: with system properties, set only while the webapp starts.
+ */
+public final class WarServer implements AutoCloseable {
+    private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private final Server server;
+    private final WebAppContext webapp;
+    private final URI base;
+
+    private WarServer(Server server, WebAppContext webapp, URI base) {
+        this.server = server;
+        this.webapp = webapp;
+        this.base = base;
+    }
+
+    public static synchronized WarServer start(Map<String, String> settings) throws Exception {
+        Path war = Path.of(System.getProperty("alipay-notify.test.war", "target/alipay-notify.war"));
+        if (!Files.isRegularFile(war)) {
+            throw new IllegalStateException(war + " is missing: run the integration tests with mvn verify");
+        }
+        Map<String, String> previous = new HashMap<>();
+        settings.forEach((k, v) -> previous.put(k, System.setProperty(k, v)));
+        try {
+            Server server = new Server();
+            ServerConnector connector = new ServerConnector(server);
+            connector.setHost("127.0.0.1");
+            connector.setPort(0);
+            server.addConnector(connector);
+            WebAppContext webapp = new WebAppContext();
+            webapp.setWar(war.toString());
+            webapp.setContextPath("/");
+            webapp.setThrowUnavailableOnStartupException(false);
+            server.setHandler(webapp);
+            server.start();
+            return new WarServer(server, webapp, URI.create("http://127.0.0.1:" + connector.getLocalPort()));
+        } finally {
+            previous.forEach((k, v) -> {
+                if (v == null) {
+                    System.clearProperty(k);
+                } else {
+                    System.setProperty(k, v);
+                }
+            });
+        }
+    }
+
+    /** Why the webapp did not start, or null when it did. */
+    public Throwable startupFailure() {
+        return webapp.getUnavailableException();
+    }
+
+    public URI uri(String pathAndQuery) {
+        return base.resolve(pathAndQuery);
+    }
+
+    public HttpResponse<String> post(String path, String contentType, byte[] body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (contentType != null) {
+            b.header("Content-Type", contentType);
+        }
+        return CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    public HttpResponse<String> notify(byte[] body) throws Exception {
+        return post("/alipay/notify", "application/x-www-form-urlencoded; charset=utf-8", body);
+    }
+
+    public HttpResponse<String> get(String path) throws Exception {
+        return CLIENT.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Override
+    public void close() throws Exception {
+        server.stop();
+    }
+}
