@@ -4,8 +4,10 @@ import com.zaxxer.hikari.HikariDataSource;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
 import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Clock;
+import java.util.Map;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -17,11 +19,19 @@ public final class Bootstrap implements ServletContextListener {
     private static final Logger LOG = LogManager.getLogger(Bootstrap.class);
 
     private HikariDataSource dataSource;
+    private LocalRun localRun;
 
     @Override
     public void contextInitialized(ServletContextEvent event) {
         try {
-            Settings settings = Settings.load();
+            Map<String, String> sys = Settings.systemProperties();
+            Map<String, String> env = System.getenv();
+            Map<String, String> fallback = Map.of();
+            if (Boolean.parseBoolean(sys.get(LocalRun.PROPERTY))) {
+                localRun = findLocalRun();
+                fallback = localRun.prepare(Settings.configuredKeys(sys, env));
+            }
+            Settings settings = Settings.load(sys, env, fallback);
             AlipayKey key = AlipayKey.load(settings, Clock.systemUTC());
             dataSource = Database.open(settings);
             if (settings.initSchema()) {
@@ -46,7 +56,7 @@ public final class Bootstrap implements ServletContextListener {
             stop();
             LOG.error("alipay-notify cannot start: {}", e.getMessage());
             throw new IllegalStateException("alipay-notify cannot start: " + e.getMessage());
-        } catch (SQLException | RuntimeException e) {
+        } catch (Exception e) {
             stop();
             LOG.error("alipay-notify cannot start: {}", e.toString());
             throw new IllegalStateException("alipay-notify cannot start: " + e, e);
@@ -63,5 +73,21 @@ public final class Bootstrap implements ServletContextListener {
     private void stop() {
         Database.close(dataSource);
         dataSource = null;
+        if (localRun != null) {
+            localRun.close();
+            localRun = null;
+        }
+    }
+
+    private static LocalRun findLocalRun() {
+        try {
+            return ServiceLoader.load(LocalRun.class, Bootstrap.class.getClassLoader()).findFirst()
+                    .orElseThrow(() -> new IllegalStateException(LocalRun.PROPERTY + " is true, but the local-run"
+                            + " classes (src/dev) are not on the class path: they exist only under mvn jetty:run,"
+                            + " never in the WAR. Configure the settings instead."));
+        } catch (ServiceConfigurationError e) {
+            throw new IllegalStateException(LocalRun.PROPERTY + " is true, but the local run cannot be loaded: "
+                    + e.getMessage(), e);
+        }
     }
 }

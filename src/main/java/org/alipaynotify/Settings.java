@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -58,6 +59,7 @@ public final class Settings {
     private final int maxBodyBytes;
 
     private Settings(Lookup in) {
+        requireAllPresent(in);
         appId = in.required(APP_ID);
         if (!appId.matches("[0-9A-Za-z_-]{1,64}")) {
             throw new SettingsException(APP_ID, "must be the Alipay app id (letters and digits), got '" + appId + "'");
@@ -97,11 +99,53 @@ public final class Settings {
 
     /** Reads the real system properties and environment. */
     public static Settings load() {
-        return load(asMap(System.getProperties()), System.getenv());
+        return load(asMap(System.getProperties()), System.getenv(), Map.of());
     }
 
     public static Settings load(Map<String, String> systemProperties, Map<String, String> environment) {
-        return new Settings(new Lookup(systemProperties, environment));
+        return load(systemProperties, environment, Map.of());
+    }
+
+    /**
+     * @param fallback values for keys that none of the three sources sets; only the local run supplies any (see
+     *                 {@link LocalRun})
+     */
+    public static Settings load(Map<String, String> systemProperties, Map<String, String> environment,
+            Map<String, String> fallback) {
+        return new Settings(new Lookup(systemProperties, environment, fallback));
+    }
+
+    /** The keys that the system properties, the environment or the properties file set (non-blank). */
+    public static Set<String> configuredKeys(Map<String, String> systemProperties, Map<String, String> environment) {
+        Lookup in = new Lookup(systemProperties, environment, Map.of());
+        Set<String> keys = new TreeSet<>();
+        for (String key : KEYS) {
+            in.optional(key).ifPresent(v -> keys.add(key));
+        }
+        return keys;
+    }
+
+    public static Map<String, String> systemProperties() {
+        return asMap(System.getProperties());
+    }
+
+    /** A deployment without configuration hears about every missing key at once, not one per restart. */
+    private static void requireAllPresent(Lookup in) {
+        List<String> missing = new ArrayList<>();
+        if (in.optional(APP_ID).isEmpty()) {
+            missing.add(SettingsException.describe(APP_ID));
+        }
+        if (in.optional(CERT_PATH).isEmpty() && in.optional(PUBLIC_KEY).isEmpty()) {
+            missing.add(SettingsException.describe(CERT_PATH) + " or " + SettingsException.describe(PUBLIC_KEY));
+        }
+        if (in.optional(DB_URL).isEmpty()) {
+            missing.add(SettingsException.describe(DB_URL));
+        }
+        if (missing.size() > 1) {
+            String first = missing.get(0).substring(0, missing.get(0).indexOf(' '));
+            throw new SettingsException(first, "is required, and so are "
+                    + String.join(", ", missing.subList(1, missing.size())));
+        }
     }
 
     /** {@code alipay.app-id} becomes {@code ALIPAY_APP_ID}. */
@@ -156,10 +200,12 @@ public final class Settings {
         private final Map<String, String> sys;
         private final Map<String, String> env;
         private final Properties file = new Properties();
+        private final Map<String, String> fallback;
 
-        Lookup(Map<String, String> sys, Map<String, String> env) {
+        Lookup(Map<String, String> sys, Map<String, String> env, Map<String, String> fallback) {
             this.sys = sys;
             this.env = env;
+            this.fallback = fallback;
             String fileName = firstNonBlank(sys.get(CONFIG_FILE), env.get(envName(CONFIG_FILE)));
             if (fileName != null) {
                 Path path = Path.of(fileName);
@@ -191,6 +237,9 @@ public final class Settings {
             }
             if (v == null) {
                 v = file.getProperty(key);
+            }
+            if (v == null) {
+                v = fallback.get(key);
             }
             return v;
         }

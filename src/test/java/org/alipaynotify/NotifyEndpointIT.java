@@ -21,10 +21,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.alipaynotify.testsupport.AlipaySigner;
+import org.alipaynotify.dev.AlipaySigner;
 import org.alipaynotify.testsupport.Notifications;
 import org.alipaynotify.testsupport.TestDatabase;
-import org.alipaynotify.testsupport.TestKeys;
+import org.alipaynotify.dev.SandboxKeys;
 import org.alipaynotify.testsupport.WarServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,14 +38,14 @@ class NotifyEndpointIT {
     @TempDir
     static Path dir;
     private static TestDatabase db;
-    private static TestKeys keys;
+    private static SandboxKeys keys;
     private static AlipaySigner signer;
     private static WarServer server;
 
     @BeforeAll
     static void start() throws Exception {
         db = TestDatabase.get();
-        keys = TestKeys.generate();
+        keys = SandboxKeys.generate();
         signer = new AlipaySigner(keys.keyPair().getPrivate());
         server = WarServer.start(settings(keys.writeCertificate(dir.resolve("alipayCertPublicKey_RSA2.crt"))));
         assertEquals(null, server.startupFailure());
@@ -59,7 +59,7 @@ class NotifyEndpointIT {
     static Map<String, String> settings(Path cert) {
         Map<String, String> s = new HashMap<>();
         s.put(Settings.APP_ID, Notifications.APP_ID);
-        s.put(Settings.SELLER_ID, "2088999999999999," + TestKeys.PID);
+        s.put(Settings.SELLER_ID, "2088999999999999," + SandboxKeys.PID);
         s.put(Settings.CERT_PATH, cert.toString());
         s.put(Settings.DB_URL, db.url());
         s.put(Settings.DB_USER, db.user());
@@ -224,7 +224,7 @@ class NotifyEndpointIT {
     @Test
     void aSignatureByAnotherKeyIsRefused() throws Exception {
         String id = newOrder("1.00");
-        AlipaySigner stranger = new AlipaySigner(TestKeys.generate().keyPair().getPrivate());
+        AlipaySigner stranger = new AlipaySigner(SandboxKeys.generate().keyPair().getPrivate());
         assertRefused(server.notify(AlipaySigner.formBody(stranger.signed(Notifications.tradeSuccess(id, "1.00")))),
                 403, Outcome.BAD_SIGNATURE);
         assertEquals("WAIT_BUYER_PAY", status(id));
@@ -337,6 +337,26 @@ class NotifyEndpointIT {
         byte[] body = AlipaySigner.formBody(signer.signed(Notifications.tradeSuccess(id, "1.00")));
         assertRefused(server.post("/alipay/notify", "application/json", body), 415, Outcome.UNSUPPORTED_MEDIA_TYPE);
         assertEquals("WAIT_BUYER_PAY", status(id));
+    }
+
+    @Test
+    void aWarDeployedWithoutConfigurationNamesEveryMissingSetting() throws Exception {
+        try (WarServer bare = WarServer.start(Map.of())) {
+            String message = bare.startupFailure().getMessage();
+            for (String key : List.of("alipay.app-id", "alipay.cert-path", "alipay.public-key", "db.url")) {
+                assertTrue(message.contains(key), message);
+            }
+        }
+    }
+
+    @Test
+    void theLocalRunSwitchCannotPutADeployedWarIntoSandboxMode() throws Exception {
+        try (WarServer sandbox = WarServer.start(Map.of(LocalRun.PROPERTY, "true"))) {
+            assertNotNull(sandbox.startupFailure());
+            assertTrue(sandbox.startupFailure().getMessage().contains(LocalRun.PROPERTY),
+                    sandbox.startupFailure().getMessage());
+            assertTrue(sandbox.notify("a=b".getBytes(StandardCharsets.US_ASCII)).statusCode() >= 500);
+        }
     }
 
     @Test

@@ -10,22 +10,22 @@ import java.time.Clock;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.alipaynotify.testsupport.AlipaySigner;
+import org.alipaynotify.dev.AlipaySigner;
 import org.alipaynotify.testsupport.Notifications;
 import org.alipaynotify.testsupport.RealVectors;
-import org.alipaynotify.testsupport.TestKeys;
+import org.alipaynotify.dev.SandboxKeys;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class SignatureVerifierTest {
-    private static TestKeys keys;
+    private static SandboxKeys keys;
     private static AlipaySigner signer;
 
     @BeforeAll
     static void keys() {
-        keys = TestKeys.generate();
+        keys = SandboxKeys.generate();
         signer = new AlipaySigner(keys.keyPair().getPrivate());
     }
 
@@ -137,7 +137,7 @@ class SignatureVerifierTest {
 
         @Test
         void theChainFilesFirstCertificateCounts(@TempDir Path dir) throws Exception {
-            TestKeys other = TestKeys.generate();
+            SandboxKeys other = SandboxKeys.generate();
             Path chain = keys.writeCertificate(dir.resolve("chain.crt"), other.certificate());
             assertNotNull(certMode(chain).verify(form(signer.signed(Notifications.tradeSuccess("o-2", "1.00")))));
         }

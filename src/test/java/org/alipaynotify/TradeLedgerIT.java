@@ -21,7 +21,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import javax.sql.DataSource;
-import org.alipaynotify.testsupport.AlipaySigner;
+import org.alipaynotify.dev.AlipaySigner;
 import org.alipaynotify.testsupport.Notifications;
 import org.alipaynotify.testsupport.TestDatabase;
 import org.junit.jupiter.api.AfterAll;

@@ -1,6 +1,7 @@
 package org.alipaynotify.testsupport;
 
 import java.util.LinkedHashMap;
+import org.alipaynotify.dev.SandboxKeys;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -32,7 +33,7 @@ public final class Notifications {
         p.put("receipt_amount", totalAmount);
         p.put("buyer_pay_amount", totalAmount);
         p.put("app_id", APP_ID);
-        p.put("seller_id", TestKeys.PID);
+        p.put("seller_id", SandboxKeys.PID);
         p.put("gmt_payment", "2026-11-25 10:00:05");
         p.put("notify_time", "2026-11-25 10:00:06");
         p.put("version", "1.0");

