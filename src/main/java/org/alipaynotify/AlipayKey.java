@@ -2,8 +2,8 @@ package org.alipaynotify;
 
 import com.alipay.api.AlipayApiException;
 import com.alipay.api.internal.util.AlipaySignature;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,11 +33,13 @@ final class AlipayKey {
     private static final Logger LOG = LogManager.getLogger(AlipayKey.class);
 
     private final Path certPath;
+    private final Path origin;
     private final String publicKeyBase64;
     private final X509Certificate certificate;
 
-    private AlipayKey(Path certPath, String publicKeyBase64, X509Certificate certificate) {
+    private AlipayKey(Path certPath, Path origin, String publicKeyBase64, X509Certificate certificate) {
         this.certPath = certPath;
+        this.origin = origin;
         this.publicKeyBase64 = publicKeyBase64;
         this.certificate = certificate;
     }
@@ -49,9 +51,17 @@ final class AlipayKey {
         return fromPublicKey(settings.publicKey().orElseThrow());
     }
 
-    /** In certificate mode, the absolute path handed to {@code rsaCertCheckV1}. */
+    /**
+     * In certificate mode, the path handed to {@code rsaCertCheckV1}: a private snapshot of the configured file as it
+     * was when checked, so that a bad replacement of that file cannot break verification (see {@link KeySource}).
+     */
     Optional<Path> certPath() {
         return Optional.ofNullable(certPath);
+    }
+
+    /** In certificate mode, the configured file. */
+    Optional<Path> origin() {
+        return Optional.ofNullable(origin);
     }
 
     /** In public-key mode, the key handed to {@code rsaCheckV1}. */
@@ -63,27 +73,55 @@ final class AlipayKey {
         return Optional.ofNullable(certificate);
     }
 
-    private static AlipayKey fromCertificate(Path path, Set<String> sellerIds, Clock clock) {
+    /** Days until the certificate expires, negative once expired; empty in public-key mode. */
+    Optional<Long> daysUntilExpiry(Clock clock) {
+        return certificate().map(c -> Duration.between(clock.instant(), c.getNotAfter().toInstant()).toDays());
+    }
+
+    /** Deletes the snapshot file, if any. */
+    void discard() {
+        if (certPath != null) {
+            try {
+                Files.deleteIfExists(certPath);
+            } catch (IOException e) {
+                LOG.warn("Could not delete the certificate snapshot {}: {}", certPath, e.toString());
+            }
+        }
+    }
+
+    static AlipayKey fromCertificate(Path path, Set<String> sellerIds, Clock clock) {
         if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
             throw new SettingsException(Settings.CERT_PATH, "names '" + path
                     + "', which is not a readable file (the SDK needs a file-system path, not a classpath resource)");
         }
+        byte[] bytes;
         X509Certificate cert;
-        try (InputStream in = Files.newInputStream(path)) {
-            cert = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+        try {
+            bytes = Files.readAllBytes(path);
+            cert = (X509Certificate) CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new ByteArrayInputStream(bytes));
         } catch (IOException | GeneralSecurityException | ClassCastException e) {
             throw new SettingsException(Settings.CERT_PATH, "names '" + path
                     + "', which does not start with an X.509 certificate: " + e.getMessage());
         }
         requireRsa(Settings.CERT_PATH, cert.getPublicKey());
+        Path snapshot;
+        try {
+            snapshot = Files.createTempFile("alipay-notify-cert-", ".crt");
+            Files.write(snapshot, bytes);
+        } catch (IOException e) {
+            throw new SettingsException(Settings.CERT_PATH, "could not be copied to a snapshot under java.io.tmpdir: "
+                    + e);
+        }
         try {
             // The SDK parses the file its own way (BouncyCastle) on every call; make sure that way works too.
-            String sdkKey = AlipaySignature.getAlipayPublicKey(path.toString());
+            String sdkKey = AlipaySignature.getAlipayPublicKey(snapshot.toString());
             if (!sdkKey.equals(Base64.getEncoder().encodeToString(cert.getPublicKey().getEncoded()))) {
                 throw new SettingsException(Settings.CERT_PATH, "names '" + path
                         + "': the SDK reads a different key from it than the first certificate holds");
             }
         } catch (AlipayApiException | RuntimeException e) {
+            deleteQuietly(snapshot);
             if (e instanceof SettingsException se) {
                 throw se;
             }
@@ -109,7 +147,15 @@ final class AlipayKey {
             LOG.warn("The certificate {} names PID {}, which is not among {} {}", path, pid, Settings.SELLER_ID,
                     sellerIds);
         }
-        return new AlipayKey(path, null, cert);
+        return new AlipayKey(snapshot, path, null, cert);
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // a leftover snapshot in java.io.tmpdir is harmless
+        }
     }
 
     private static AlipayKey fromPublicKey(String configured) {
@@ -132,7 +178,7 @@ final class AlipayKey {
         }
         requireRsa(Settings.PUBLIC_KEY, key);
         LOG.info("Alipay public key loaded ({} bits)", ((RSAPublicKey) key).getModulus().bitLength());
-        return new AlipayKey(null, base64, null);
+        return new AlipayKey(null, null, base64, null);
     }
 
     private static void requireRsa(String settingKey, PublicKey key) {

@@ -3,23 +3,32 @@ package org.alipaynotify;
 import com.zaxxer.hikari.HikariDataSource;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
+import java.security.Provider;
+import java.security.Security;
 import java.sql.Connection;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
+import javax.sql.DataSource;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
  * Start-up and shutdown. Validates every setting and parses the Alipay key once; a wrong setting stops the webapp
- * with one ERROR line naming the key. On shutdown releases the pool and the driver so an undeploy leaks nothing.
+ * with one ERROR line naming the key. On shutdown releases everything this webapp put into JVM-wide places (pool,
+ * JDBC driver, Connector/J's cleanup thread, the SDK's BouncyCastle provider, MBeans, log4j) so an undeploy leaves
+ * no class loader behind.
  */
 public final class Bootstrap implements ServletContextListener {
     private static final Logger LOG = LogManager.getLogger(Bootstrap.class);
 
-    private HikariDataSource dataSource;
     private LocalRun localRun;
+    private NotifyMetrics metrics;
+    private KeySource keys;
+    private HikariDataSource ownPool;
+    private Health health;
 
     @Override
     public void contextInitialized(ServletContextEvent event) {
@@ -31,33 +40,50 @@ public final class Bootstrap implements ServletContextListener {
                 localRun = findLocalRun();
                 fallback = localRun.prepare(Settings.configuredKeys(sys, env));
             }
-            Settings settings = Settings.load(sys, env, fallback);
-            AlipayKey key = AlipayKey.load(settings, Clock.systemUTC());
-            dataSource = Database.open(settings);
+            DataSource containerDataSource = Database.lookupContainerDataSource();
+            Settings settings = Settings.load(sys, env, fallback, containerDataSource != null);
+            Clock clock = Clock.systemUTC();
+            AlipayKey key = AlipayKey.load(settings, clock);
+            keys = new KeySource(key, settings.sellerIds(), Duration.ofSeconds(settings.certReloadSeconds()), clock);
+            metrics = new NotifyMetrics();
+            DataSource dataSource;
+            if (containerDataSource != null) {
+                dataSource = containerDataSource;
+                LOG.info("Using the container's DataSource {}; the db.* settings are not used", Database.JNDI_NAME);
+            } else {
+                dataSource = ownPool = Database.open(settings, metrics);
+            }
             if (settings.initSchema()) {
                 try (Connection c = dataSource.getConnection()) {
                     Schema.apply(c);
                 }
                 LOG.info("Schema {} applied", Schema.RESOURCE);
             }
+            if (key.certificate().isPresent()) {
+                metrics.certificateDaysUntilExpiry(keys, k -> k.get().daysUntilExpiry(clock).orElse(0L));
+            }
+            health = new Health(dataSource, keys, clock);
             Wiring wiring = new Wiring(
                     new RequestReader(settings.maxBodyBytes()),
-                    new SignatureVerifier(key, settings.signType()),
+                    new SignatureVerifier(keys, settings.signType()),
                     new BusinessChecker(settings.appId(), settings.sellerIds()),
                     new TradeLedger(dataSource),
-                    new RefusalJournal(dataSource));
+                    new RefusalJournal(dataSource),
+                    metrics,
+                    health);
             event.getServletContext().setAttribute(Wiring.ATTRIBUTE, wiring);
-            LOG.info("alipay-notify ready: app_id {}, seller ids {}, {} mode, sign type {}, body limit {} bytes,"
-                            + " pool {} connections",
+            LOG.info("alipay-notify {} ready: app_id {}, seller ids {}, {} mode, sign type {}, body limit {} bytes,"
+                            + " {}", Health.VERSION,
                     settings.appId(), settings.sellerIds().isEmpty() ? "any" : settings.sellerIds(),
-                    key.certPath().isPresent() ? "certificate" : "public-key", settings.signType(),
-                    settings.maxBodyBytes(), settings.poolSize());
+                    key.certificate().isPresent() ? "certificate" : "public-key", settings.signType(),
+                    settings.maxBodyBytes(), ownPool != null ? "pool of " + settings.poolSize() + " connections"
+                            : "container DataSource");
         } catch (SettingsException e) {
-            stop();
+            release();
             LOG.error("alipay-notify cannot start: {}", e.getMessage());
             throw new IllegalStateException("alipay-notify cannot start: " + e.getMessage());
         } catch (Exception e) {
-            stop();
+            release();
             LOG.error("alipay-notify cannot start: {}", e.toString());
             throw new IllegalStateException("alipay-notify cannot start: " + e, e);
         }
@@ -66,16 +92,39 @@ public final class Bootstrap implements ServletContextListener {
     @Override
     public void contextDestroyed(ServletContextEvent event) {
         event.getServletContext().removeAttribute(Wiring.ATTRIBUTE);
-        stop();
+        release();
         LOG.info("alipay-notify stopped");
+        // Last: log4j-core lives in this webapp; its context and threads must go with it.
+        LogManager.shutdown();
     }
 
-    private void stop() {
-        Database.close(dataSource);
-        dataSource = null;
+    private void release() {
+        if (health != null) {
+            health.close();
+            health = null;
+        }
+        Database.close(ownPool);
+        ownPool = null;
+        if (metrics != null) {
+            metrics.close();
+            metrics = null;
+        }
+        if (keys != null) {
+            keys.close();
+            keys = null;
+        }
         if (localRun != null) {
             localRun.close();
             localRun = null;
+        }
+        removeOurBouncyCastle();
+    }
+
+    /** The SDK registers BouncyCastle JVM-wide; if the registered one came from this webapp, it must go too. */
+    private static void removeOurBouncyCastle() {
+        Provider bc = Security.getProvider("BC");
+        if (bc != null && bc.getClass().getClassLoader() == Bootstrap.class.getClassLoader()) {
+            Security.removeProvider("BC");
         }
     }
 

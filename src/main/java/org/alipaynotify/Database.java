@@ -7,20 +7,47 @@ import java.sql.Driver;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Collections;
+import javax.naming.InitialContext;
+import javax.naming.NamingException;
+import javax.sql.DataSource;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /** The connection pool, the schema, and a clean release of both when the webapp stops. */
 final class Database {
     private static final Logger LOG = LogManager.getLogger(Database.class);
+    /** Where a container-managed DataSource is looked for (Tomcat context.xml, Jetty plus/jndi). */
+    static final String JNDI_NAME = "java:comp/env/jdbc/alipayNotify";
 
     private Database() {
     }
 
+    /** The container's DataSource, when it offers one at {@link #JNDI_NAME}; otherwise null. */
+    static DataSource lookupContainerDataSource() {
+        try {
+            Object found = new InitialContext().lookup(JNDI_NAME);
+            if (found instanceof DataSource ds) {
+                return ds;
+            }
+            LOG.warn("{} is a {}, not a javax.sql.DataSource: ignored", JNDI_NAME, found.getClass().getName());
+            return null;
+        } catch (NamingException | RuntimeException e) {
+            return null; // no JNDI, or nothing bound there: we build our own pool
+        }
+    }
+
     static HikariDataSource open(Settings s) {
+        return open(s, null);
+    }
+
+    static HikariDataSource open(Settings s, NotifyMetrics metrics) {
         HikariConfig config = new HikariConfig();
         config.setPoolName("alipay-notify");
-        config.setJdbcUrl(s.dbUrl());
+        String url = s.dbUrl().orElseThrow(() -> new SettingsException(Settings.DB_URL, "is required"));
+        config.setJdbcUrl(url);
+        if (metrics != null) {
+            metrics.instrument(config);
+        }
         // Without the class name Tomcat's class loading fails with "No suitable driver" for a driver in WEB-INF/lib.
         config.setDriverClassName("com.mysql.cj.jdbc.Driver");
         s.dbUser().ifPresent(config::setUsername);
@@ -41,7 +68,7 @@ final class Database {
             while (root.getCause() != null) {
                 root = root.getCause();
             }
-            throw new SettingsException(Settings.DB_URL, "'" + s.dbUrl() + "' cannot be used: "
+            throw new SettingsException(Settings.DB_URL, "'" + url + "' cannot be used: "
                     + Text.printable(root.getMessage(), 300), e);
         }
     }

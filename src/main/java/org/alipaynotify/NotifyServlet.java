@@ -7,6 +7,9 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.logging.log4j.CloseableThreadContext;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -68,7 +71,9 @@ public final class NotifyServlet extends HttpServlet {
             wiring.journal().record(remote, outcome, reason, body);
         }
         answer(response, outcome);
-        log(form, remote, outcome, reason, (System.nanoTime() - started) / 1_000_000);
+        long elapsed = System.nanoTime() - started;
+        wiring.metrics().record(outcome, elapsed);
+        log(form, remote, outcome, reason, elapsed / 1_000_000);
     }
 
     private static void answer(HttpServletResponse response, Outcome outcome) throws IOException {
@@ -82,12 +87,23 @@ public final class NotifyServlet extends HttpServlet {
         response.getOutputStream().write(answer);
     }
 
-    /** The fields come from the body as received; for a refused request they are claims, not facts. */
+    /**
+     * The fields come from the body as received; for a refused request they are claims, not facts. They also go to
+     * the thread context for the length of the call, so a JSON layout can emit each as a field of its own.
+     */
     private static void log(NotifyForm form, String remote, Outcome outcome, String reason, long elapsedMs) {
-        NOTIFY_LOG.log(levelOf(outcome), "notify_id={} out_trade_no={} trade_status={} outcome={} reason=\"{}\""
-                        + " elapsed_ms={} remote={}",
-                field(form, "notify_id"), field(form, "out_trade_no"), field(form, "trade_status"), outcome,
-                Text.printable(reason, 300).replace('"', '\''), elapsedMs, remote);
+        Map<String, String> fields = new LinkedHashMap<>();
+        fields.put("notify_id", field(form, "notify_id"));
+        fields.put("out_trade_no", field(form, "out_trade_no"));
+        fields.put("trade_status", field(form, "trade_status"));
+        fields.put("outcome", outcome.name());
+        fields.put("reason", Text.printable(reason, 300).replace('"', '\''));
+        fields.put("elapsed_ms", Long.toString(elapsedMs));
+        fields.put("remote", remote);
+        try (CloseableThreadContext.Instance ctc = CloseableThreadContext.putAll(fields)) {
+            NOTIFY_LOG.log(levelOf(outcome), "notify_id={} out_trade_no={} trade_status={} outcome={} reason=\"{}\""
+                            + " elapsed_ms={} remote={}", fields.values().toArray());
+        }
     }
 
     private static String field(NotifyForm form, String key) {

@@ -2,6 +2,7 @@ package org.alipaynotify;
 
 import java.math.BigDecimal;
 import java.time.LocalDateTime;
+import java.util.Objects;
 
 /** One row of {@code alipay_order}, as locked for update. */
 public record OrderRow(
@@ -20,6 +21,38 @@ public record OrderRow(
         LocalDateTime gmtClose,
         boolean needsAttention,
         String attentionReason) {
+
+    /**
+     * Written out rather than left to the record: on JDK 17 the generated equals (bootstrapped through
+     * java.lang.runtime.ObjectMethods) kept the webapp's class loader reachable after an undeploy (found by
+     * OperationsIT; the hand-written one does not).
+     */
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof OrderRow r)) {
+            return false;
+        }
+        return paid == r.paid && needsAttention == r.needsAttention && tradeStatus == r.tradeStatus
+                && Objects.equals(outTradeNo, r.outTradeNo) && Objects.equals(totalAmount, r.totalAmount)
+                && Objects.equals(tradeNo, r.tradeNo) && Objects.equals(buyerId, r.buyerId)
+                && Objects.equals(sellerId, r.sellerId) && Objects.equals(gmtPayment, r.gmtPayment)
+                && Objects.equals(receiptAmount, r.receiptAmount) && Objects.equals(buyerPayAmount, r.buyerPayAmount)
+                && Objects.equals(refundFee, r.refundFee) && Objects.equals(gmtRefund, r.gmtRefund)
+                && Objects.equals(gmtClose, r.gmtClose) && Objects.equals(attentionReason, r.attentionReason);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(outTradeNo, tradeStatus, paid, tradeNo, refundFee);
+    }
+
+    @Override
+    public String toString() {
+        return "OrderRow[" + outTradeNo + ", " + tradeStatus + ", paid=" + paid + "]";
+    }
 
     /** A payable order as an insert naming only out_trade_no and total_amount creates it. */
     public static OrderRow payable(String outTradeNo, BigDecimal totalAmount) {

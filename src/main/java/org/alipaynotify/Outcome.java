@@ -59,4 +59,33 @@ public enum Outcome {
     public String answer() {
         return acknowledged() ? SUCCESS : FAILURE;
     }
+
+    /** The group this outcome is counted in by the metrics (see README.md, "Metrics"). */
+    public String category() {
+        switch (this) {
+            case APPLIED:
+            case REFUND_RECORDED:
+            case NO_CHANGE:
+                return "accepted";
+            case DUPLICATE:
+                return "duplicate";
+            case LATE_PAYMENT:
+                return "late_payment";
+            case BAD_SIGNATURE:
+            case SIGN_TYPE_MISMATCH:
+                return "bad_signature";
+            case APP_ID_MISMATCH:
+            case SELLER_ID_MISMATCH:
+            case AMOUNT_MISMATCH:
+                return "business_mismatch";
+            case UNKNOWN_ORDER:
+                return "unknown_order";
+            case DATABASE_ERROR:
+                return "database_error";
+            case INTERNAL_ERROR:
+                return "internal_error";
+            default:
+                return "refused_input";
+        }
+    }
 }

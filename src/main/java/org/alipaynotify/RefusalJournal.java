@@ -34,7 +34,9 @@ final class RefusalJournal {
             ps.setString(4, Text.printable(reason, 250));
             ps.setBytes(5, body);
             ps.executeUpdate();
-            c.commit();
+            if (!c.getAutoCommit()) {
+                c.commit();
+            }
         } catch (SQLException e) {
             LOG.warn("Could not record the refused request ({} {}) in alipay_notify_refused: {}", outcome,
                     reason, e.toString());

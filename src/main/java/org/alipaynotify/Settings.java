@@ -28,6 +28,7 @@ public final class Settings {
     public static final String CERT_PATH = "alipay.cert-path";
     public static final String PUBLIC_KEY = "alipay.public-key";
     public static final String SIGN_TYPE = "alipay.sign-type";
+    public static final String CERT_RELOAD_SECONDS = "alipay.cert-reload-seconds";
     public static final String DB_URL = "db.url";
     public static final String DB_USER = "db.user";
     public static final String DB_PASSWORD = "db.password";
@@ -38,7 +39,8 @@ public final class Settings {
     public static final String MAX_BODY_BYTES = "notify.max-body-bytes";
 
     /** Every key this application reads; a properties file holding another key of ours is a typo and refused. */
-    public static final List<String> KEYS = List.of(APP_ID, SELLER_ID, CERT_PATH, PUBLIC_KEY, SIGN_TYPE, DB_URL,
+    public static final List<String> KEYS = List.of(APP_ID, SELLER_ID, CERT_PATH, PUBLIC_KEY, SIGN_TYPE,
+            CERT_RELOAD_SECONDS, DB_URL,
             DB_USER, DB_PASSWORD, DB_POOL_SIZE, DB_INIT_SCHEMA, DB_CONNECTION_TIMEOUT_MS,
             DB_LOCK_WAIT_TIMEOUT_SECONDS, MAX_BODY_BYTES);
 
@@ -49,6 +51,7 @@ public final class Settings {
     private final Path certPath;
     private final String publicKey;
     private final SignType signType;
+    private final int certReloadSeconds;
     private final String dbUrl;
     private final String dbUser;
     private final String dbPassword;
@@ -58,8 +61,8 @@ public final class Settings {
     private final int lockWaitTimeoutSeconds;
     private final int maxBodyBytes;
 
-    private Settings(Lookup in) {
-        requireAllPresent(in);
+    private Settings(Lookup in, boolean containerDataSource) {
+        requireAllPresent(in, containerDataSource);
         appId = in.required(APP_ID);
         if (!appId.matches("[0-9A-Za-z_-]{1,64}")) {
             throw new SettingsException(APP_ID, "must be the Alipay app id (letters and digits), got '" + appId + "'");
@@ -83,8 +86,9 @@ public final class Settings {
         } catch (IllegalArgumentException e) {
             throw new SettingsException(SIGN_TYPE, "must be RSA2 or RSA, got '" + st + "'");
         }
-        dbUrl = in.required(DB_URL);
-        if (!dbUrl.startsWith("jdbc:mysql:")) {
+        certReloadSeconds = in.integer(CERT_RELOAD_SECONDS, 10, 0, 86_400);
+        dbUrl = containerDataSource ? in.optional(DB_URL).orElse(null) : in.required(DB_URL);
+        if (dbUrl != null && !dbUrl.startsWith("jdbc:mysql:")) {
             throw new SettingsException(DB_URL, "must be a MySQL Connector/J URL starting with jdbc:mysql://, got '"
                     + dbUrl + "'");
         }
@@ -112,7 +116,13 @@ public final class Settings {
      */
     public static Settings load(Map<String, String> systemProperties, Map<String, String> environment,
             Map<String, String> fallback) {
-        return new Settings(new Lookup(systemProperties, environment, fallback));
+        return load(systemProperties, environment, fallback, false);
+    }
+
+    /** @param containerDataSource the container provides the DataSource (JNDI), so db.url is not required */
+    public static Settings load(Map<String, String> systemProperties, Map<String, String> environment,
+            Map<String, String> fallback, boolean containerDataSource) {
+        return new Settings(new Lookup(systemProperties, environment, fallback), containerDataSource);
     }
 
     /** The keys that the system properties, the environment or the properties file set (non-blank). */
@@ -130,7 +140,7 @@ public final class Settings {
     }
 
     /** A deployment without configuration hears about every missing key at once, not one per restart. */
-    private static void requireAllPresent(Lookup in) {
+    private static void requireAllPresent(Lookup in, boolean containerDataSource) {
         List<String> missing = new ArrayList<>();
         if (in.optional(APP_ID).isEmpty()) {
             missing.add(SettingsException.describe(APP_ID));
@@ -138,7 +148,7 @@ public final class Settings {
         if (in.optional(CERT_PATH).isEmpty() && in.optional(PUBLIC_KEY).isEmpty()) {
             missing.add(SettingsException.describe(CERT_PATH) + " or " + SettingsException.describe(PUBLIC_KEY));
         }
-        if (in.optional(DB_URL).isEmpty()) {
+        if (in.optional(DB_URL).isEmpty() && !containerDataSource) {
             missing.add(SettingsException.describe(DB_URL));
         }
         if (missing.size() > 1) {
@@ -186,7 +196,10 @@ public final class Settings {
     public Optional<Path> certPath() { return Optional.ofNullable(certPath); }
     public Optional<String> publicKey() { return Optional.ofNullable(publicKey); }
     public SignType signType() { return signType; }
-    public String dbUrl() { return dbUrl; }
+    /** How often a changed certificate file is looked for; 0: never. */
+    public int certReloadSeconds() { return certReloadSeconds; }
+    /** Empty only when the container provides the DataSource. */
+    public Optional<String> dbUrl() { return Optional.ofNullable(dbUrl); }
     public Optional<String> dbUser() { return Optional.ofNullable(dbUser); }
     public Optional<String> dbPassword() { return Optional.ofNullable(dbPassword); }
     public int poolSize() { return poolSize; }

@@ -5,6 +5,7 @@ import com.alipay.api.internal.util.AlipaySignature;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -20,12 +21,16 @@ import org.apache.logging.log4j.Logger;
 final class SignatureVerifier {
     private static final Logger LOG = LogManager.getLogger(SignatureVerifier.class);
 
-    private final AlipayKey key;
+    private final Supplier<AlipayKey> keys;
     private final String signType;
 
-    SignatureVerifier(AlipayKey key, Settings.SignType signType) {
-        this.key = key;
+    SignatureVerifier(Supplier<AlipayKey> keys, Settings.SignType signType) {
+        this.keys = keys;
         this.signType = signType.name();
+    }
+
+    SignatureVerifier(AlipayKey key, Settings.SignType signType) {
+        this(KeySource.fixed(key), signType);
     }
 
     VerifiedNotification verify(NotifyForm form) throws Refused {
@@ -38,6 +43,7 @@ final class SignatureVerifier {
             throw new Refused(Outcome.SIGN_TYPE_MISMATCH, "sign_type '" + Text.printable(claimed, 20)
                     + "' differs from the configured " + signType);
         }
+        AlipayKey key = keys.get();
         Map<String, String> copy = new HashMap<>(form.fields());
         boolean valid;
         try {

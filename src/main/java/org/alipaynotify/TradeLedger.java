@@ -47,6 +47,7 @@ final class TradeLedger {
     Applied apply(Notification n, String remoteAddr) throws Refused {
         try (Connection c = dataSource.getConnection()) {
             try {
+                begin(c);
                 Applied applied = applyLocked(c, n, remoteAddr);
                 c.commit();
                 return applied;
@@ -56,6 +57,19 @@ final class TradeLedger {
             }
         } catch (SQLException e) {
             throw new Refused(Outcome.DATABASE_ERROR, describe(e), e);
+        }
+    }
+
+    /**
+     * Our own pool is configured this way already (and these calls cost nothing there); a container's DataSource may
+     * not be, and returns the connection to its pool reset.
+     */
+    private static void begin(Connection c) throws SQLException {
+        if (c.getAutoCommit()) {
+            c.setAutoCommit(false);
+        }
+        if (c.getTransactionIsolation() != Connection.TRANSACTION_READ_COMMITTED) {
+            c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
         }
     }
 

@@ -58,7 +58,7 @@ class LocalRunIT {
             assertEquals(Set.of(SandboxKeys.PID), settings.sellerIds());
             AlipayKey key = AlipayKey.load(settings, Clock.systemUTC());
             serial = key.certificate().orElseThrow().getSerialNumber().toString();
-            try (Connection c = DriverManager.getConnection(settings.dbUrl(), "root", "");
+            try (Connection c = DriverManager.getConnection(settings.dbUrl().orElseThrow(), "root", "");
                     ResultSet rs = c.createStatement().executeQuery(
                             "SELECT out_trade_no, total_amount FROM alipay_order ORDER BY out_trade_no")) {
                 for (Map.Entry<String, String> demo : EmbeddedLocalRun.DEMO_ORDERS.entrySet()) {
@@ -85,7 +85,7 @@ class LocalRunIT {
             Settings settings = Settings.load(Map.of(), Map.of(), second);
             assertEquals(serial, AlipayKey.load(settings, Clock.systemUTC()).certificate().orElseThrow()
                     .getSerialNumber().toString(), "the sandbox certificate is made once");
-            try (Connection c = DriverManager.getConnection(settings.dbUrl(), "root", "");
+            try (Connection c = DriverManager.getConnection(settings.dbUrl().orElseThrow(), "root", "");
                     ResultSet rs = c.createStatement().executeQuery(
                             "SELECT trade_status FROM alipay_order WHERE out_trade_no = 'demo-0001'")) {
                 assertTrue(rs.next());

@@ -75,7 +75,7 @@ class SettingsTest {
         assertEquals(APP_ID, s.appId());
         assertEquals(Optional.of(PUBLIC_KEY), s.publicKey());
         assertEquals(Optional.empty(), s.certPath());
-        assertEquals(DB_URL, s.dbUrl());
+        assertEquals(DB_URL, s.dbUrl().orElseThrow());
         assertEquals(Settings.SignType.RSA2, s.signType());
         assertEquals(10, s.poolSize());
         assertTrue(s.initSchema());
@@ -181,7 +181,7 @@ class SettingsTest {
         Settings s = Settings.load(Map.of(), env);
 
         assertEquals(APP_ID, s.appId());
-        assertEquals(DB_URL, s.dbUrl());
+        assertEquals(DB_URL, s.dbUrl().orElseThrow());
         assertEquals(7, s.poolSize());
     }
 
@@ -206,7 +206,7 @@ class SettingsTest {
         assertEquals("fromsys", s.appId(), "system property beats environment and file");
         assertEquals(4, s.poolSize(), "environment beats file");
         assertEquals(Optional.of("fileuser"), s.dbUser(), "file is read when nothing else sets the key");
-        assertEquals("jdbc:mysql://file/db", s.dbUrl());
+        assertEquals("jdbc:mysql://file/db", s.dbUrl().orElseThrow());
     }
 
     @Test
@@ -220,7 +220,7 @@ class SettingsTest {
         Settings s = Settings.load(Map.of(), Map.of("ALIPAY_NOTIFY_CONFIG", file.toString()));
 
         assertEquals(APP_ID, s.appId());
-        assertEquals(DB_URL, s.dbUrl());
+        assertEquals(DB_URL, s.dbUrl().orElseThrow());
     }
 
     @Test

@@ -15,7 +15,13 @@ import org.junit.jupiter.api.Test;
 /** The production WAR holds what it needs and nothing of development, tests or the SDK's unused dependencies. */
 class WarContentsIT {
     private static final Set<String> EXPECTED_JARS = Set.of("alipay-sdk-java", "bcprov-jdk18on", "HikariCP",
-            "mysql-connector-j", "log4j-api", "log4j-core", "log4j-slf4j2-impl", "slf4j-api");
+            "mysql-connector-j", "log4j-api", "log4j-core", "log4j-slf4j2-impl", "slf4j-api",
+            "log4j-layout-template-json",
+            // Micrometer with its Prometheus and JMX registries
+            "micrometer-core", "micrometer-commons", "micrometer-observation", "HdrHistogram", "jspecify",
+            "micrometer-registry-prometheus", "prometheus-metrics-core", "prometheus-metrics-model",
+            "prometheus-metrics-config", "prometheus-metrics-tracer-common", "prometheus-metrics-exposition-formats",
+            "prometheus-metrics-exposition-textformats", "micrometer-registry-jmx", "metrics-jmx", "metrics-core");
 
     @Test
     void libHoldsExactlyTheRuntimeJarsAndNoDevelopmentClasses() throws Exception {

@@ -61,6 +61,11 @@ public final class WarServer implements AutoCloseable {
         }
     }
 
+    /** The webapp's own class loader (to check it is released after {@link #close}). */
+    public ClassLoader webappClassLoader() {
+        return webapp.getClassLoader();
+    }
+
     /** Why the webapp did not start, or null when it did. */
     public Throwable startupFailure() {
         return webapp.getUnavailableException();
