@@ -126,6 +126,35 @@ class OperationsIT {
         }
     }
 
+    @Test
+    void aContainerDataSourceInJndiIsUsedAndDbUrlIsThenNotRequired() throws Exception {
+        TestDatabase db = TestDatabase.get();
+        SandboxKeys keys = SandboxKeys.generate();
+        Map<String, String> s = settings(keys.writeCertificate(dir.resolve("alipay.crt")));
+        s.remove(Settings.DB_URL);
+        s.remove(Settings.DB_USER);
+        s.remove(Settings.DB_PASSWORD);
+        com.zaxxer.hikari.HikariConfig config = new com.zaxxer.hikari.HikariConfig();
+        config.setJdbcUrl(db.url());
+        config.setUsername(db.user());
+        config.setPassword(db.password());
+        config.setPoolName("container-pool");
+        config.setMaximumPoolSize(4); // autocommit left on, as containers usually do: the ledger turns it off
+        try (com.zaxxer.hikari.HikariDataSource containerPool = new com.zaxxer.hikari.HikariDataSource(config);
+                WarServer server = WarServer.start(s, containerPool)) {
+            assertNull(server.startupFailure());
+            String id = newOrder("8.00");
+            AlipaySigner signer = new AlipaySigner(keys.keyPair().getPrivate());
+            assertEquals("success", server.notify(AlipaySigner.formBody(signer.signed(
+                    Notifications.tradeSuccess(id, "8.00")))).body());
+            assertEquals("TRADE_SUCCESS", db.scalar("SELECT trade_status FROM alipay_order WHERE out_trade_no = ?", id));
+            assertTrue(containerPool.getHikariPoolMXBean().getTotalConnections() > 0, "the container's pool served");
+            assertEquals(200, server.get("/alipay/health").statusCode());
+            assertFalse(server.get("/alipay/metrics").body().contains("pool=\"alipay-notify\""),
+                    "no pool of our own was built");
+        }
+    }
+
     /** In a method of its own, so that no local variable of the test keeps the webapp reachable. */
     private WeakReference<ClassLoader> deployUseAndUndeploy() throws Exception {
         SandboxKeys keys = SandboxKeys.generate();

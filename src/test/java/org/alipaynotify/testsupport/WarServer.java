@@ -9,7 +9,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import javax.sql.DataSource;
+import org.eclipse.jetty.ee10.plus.webapp.EnvConfiguration;
+import org.eclipse.jetty.ee10.plus.webapp.PlusConfiguration;
+import org.eclipse.jetty.ee10.webapp.JndiConfiguration;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
+import org.eclipse.jetty.plus.jndi.EnvEntry;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 
@@ -31,6 +36,15 @@ public final class WarServer implements AutoCloseable {
     }
 
     public static synchronized WarServer start(Map<String, String> settings) throws Exception {
+        return start(settings, null);
+    }
+
+    /**
+     * @param containerDataSource bound as {@code java:comp/env/jdbc/alipayNotify} in the webapp's JNDI, the way a
+     *                            container offers a managed pool; null for none
+     */
+    public static synchronized WarServer start(Map<String, String> settings, DataSource containerDataSource)
+            throws Exception {
         Path war = Path.of(System.getProperty("alipay-notify.test.war", "target/alipay-notify.war"));
         if (!Files.isRegularFile(war)) {
             throw new IllegalStateException(war + " is missing: run the integration tests with mvn verify");
@@ -47,6 +61,11 @@ public final class WarServer implements AutoCloseable {
             webapp.setWar(war.toString());
             webapp.setContextPath("/");
             webapp.setThrowUnavailableOnStartupException(false);
+            if (containerDataSource != null) {
+                webapp.addConfiguration(new EnvConfiguration(), new PlusConfiguration(), new JndiConfiguration());
+                // an EnvEntry is bound into java:comp/env without a resource-ref in web.xml (see web.xml for why)
+                new EnvEntry(webapp, "jdbc/alipayNotify", containerDataSource, false);
+            }
             server.setHandler(webapp);
             server.start();
             return new WarServer(server, webapp, URI.create("http://127.0.0.1:" + connector.getLocalPort()));
