@@ -69,6 +69,28 @@ final class AlipayKey {
         return publicKeyBase64;
     }
 
+    /** What identifies the key in logs and the health check: the certificate serial, or a key fingerprint. */
+    String id() {
+        if (certificate != null) {
+            return "serial " + certificate.getSerialNumber().toString(16);
+        }
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(Base64.getDecoder().decode(publicKeyBase64));
+            return "sha256 " + java.util.HexFormat.of().formatHex(digest, 0, 8);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Same key material (certificate or public key). */
+    boolean sameKeyAs(AlipayKey other) {
+        if (certificate != null && other.certificate != null) {
+            return certificate.equals(other.certificate);
+        }
+        return publicKeyBase64 != null && publicKeyBase64.equals(other.publicKeyBase64);
+    }
+
     Optional<X509Certificate> certificate() {
         return Optional.ofNullable(certificate);
     }
@@ -158,7 +180,7 @@ final class AlipayKey {
         }
     }
 
-    private static AlipayKey fromPublicKey(String configured) {
+    static AlipayKey fromPublicKey(String configured) {
         String base64 = configured.replaceAll("-----(BEGIN|END) [A-Z ]+-----", "").replaceAll("\\s", "");
         if (configured.contains("PRIVATE KEY")) {
             throw new SettingsException(Settings.PUBLIC_KEY, "holds a private key; it must be the Alipay public key");

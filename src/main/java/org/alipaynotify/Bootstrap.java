@@ -7,7 +7,6 @@ import java.security.Provider;
 import java.security.Security;
 import java.sql.Connection;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
@@ -44,7 +43,7 @@ public final class Bootstrap implements ServletContextListener {
             Settings settings = Settings.load(sys, env, fallback, containerDataSource != null);
             Clock clock = Clock.systemUTC();
             AlipayKey key = AlipayKey.load(settings, clock);
-            keys = new KeySource(key, settings.sellerIds(), Duration.ofSeconds(settings.certReloadSeconds()), clock);
+            keys = KeySource.of(key, settings, clock);
             metrics = new NotifyMetrics();
             DataSource dataSource;
             if (containerDataSource != null) {

@@ -89,7 +89,13 @@ final class Health implements AutoCloseable {
             }
             json.append("},");
         } else {
-            json.append("\"public_key\":{\"configured\":true},");
+            json.append("\"public_key\":{");
+            field(json, "id", key.id());
+            if (keys.reloadError() != null) {
+                json.append(',');
+                field(json, "reload_error", keys.reloadError());
+            }
+            json.append("},");
         }
         json.append("\"request\":{");
         field(json, "scheme", scheme).append(',');

@@ -8,22 +8,24 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
-import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
- * The Alipay key in use. In certificate mode the configured file is looked at again, at most once per
+ * The Alipay key in use, with rotation without restart. A watched file (the certificate file in certificate mode, the
+ * properties file holding {@code alipay.public-key} in public-key mode) is looked at again, at most once per
  * {@code alipay.cert-reload-seconds}, when a request or the health check needs the key (no background thread, so
  * nothing to leak on undeploy). A changed file is loaded and checked like at start-up; if good it replaces the key
  * (logged at INFO), if bad the previous key stays in use and the error is logged at ERROR and shown by the health
- * check until a good file arrives. The SDK is always handed a private snapshot of a file that passed the checks.
+ * check until a good file arrives. In certificate mode the SDK always reads a private snapshot of a file that passed.
  */
 final class KeySource implements Supplier<AlipayKey>, AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(KeySource.class);
 
-    private final Set<String> sellerIds;
+    private final Path watched;
+    private final Function<Path, AlipayKey> loader;
     private final Clock clock;
     private final Duration checkEvery;
     private volatile AlipayKey current;
@@ -32,30 +34,49 @@ final class KeySource implements Supplier<AlipayKey>, AutoCloseable {
     private volatile String reloadError;
     private volatile Instant nextCheck;
 
-    KeySource(AlipayKey initial, Set<String> sellerIds, Duration checkEvery, Clock clock) {
+    /**
+     * @param watched the file to look at again, or null for a key that never changes
+     * @param loader  loads and checks the key from that file; throws {@link SettingsException} when it cannot be used
+     */
+    KeySource(AlipayKey initial, Path watched, Function<Path, AlipayKey> loader, Duration checkEvery, Clock clock) {
         this.current = Objects.requireNonNull(initial);
-        this.sellerIds = sellerIds;
+        this.watched = watched;
+        this.loader = loader;
         this.checkEvery = checkEvery;
         this.clock = clock;
-        this.stamp = initial.origin().map(KeySource::stampOf).orElse(null);
+        this.stamp = watched == null ? null : stampOf(watched);
         this.nextCheck = clock.instant().plus(checkEvery);
     }
 
-    /** A source that never reloads (public-key mode, tests). */
+    /** The key source the settings describe. */
+    static KeySource of(AlipayKey initial, Settings settings, Clock clock) {
+        Duration every = Duration.ofSeconds(settings.certReloadSeconds());
+        if (initial.origin().isPresent()) {
+            return new KeySource(initial, initial.origin().get(),
+                    p -> AlipayKey.fromCertificate(p, settings.sellerIds(), clock), every, clock);
+        }
+        if (settings.publicKeyFile().isPresent()) {
+            return new KeySource(initial, settings.publicKeyFile().get(),
+                    p -> AlipayKey.fromPublicKey(Settings.readFromFile(p, Settings.PUBLIC_KEY).orElseThrow(
+                            () -> new SettingsException(Settings.PUBLIC_KEY, "is no longer in " + p))), every, clock);
+        }
+        return fixed(initial);
+    }
+
+    /** A source that never reloads (a key given by system property or environment, tests). */
     static KeySource fixed(AlipayKey key) {
-        return new KeySource(key, Set.of(), Duration.ZERO, Clock.systemUTC());
+        return new KeySource(key, null, null, Duration.ZERO, Clock.systemUTC());
     }
 
     @Override
     public AlipayKey get() {
-        AlipayKey key = current;
-        if (key.origin().isPresent() && !checkEvery.isZero() && !clock.instant().isBefore(nextCheck)) {
+        if (watched != null && !checkEvery.isZero() && !clock.instant().isBefore(nextCheck)) {
             reloadIfChanged();
         }
         return current;
     }
 
-    /** Why the last changed file was refused, or null when the file in use is the file on disk. */
+    /** Why the last changed file was refused, or null when the key in use is the one on disk. */
     String reloadError() {
         return reloadError;
     }
@@ -65,28 +86,29 @@ final class KeySource implements Supplier<AlipayKey>, AutoCloseable {
             return; // another thread just checked
         }
         nextCheck = clock.instant().plus(checkEvery);
-        Path origin = current.origin().orElseThrow();
-        Object now = stampOf(origin);
+        Object now = stampOf(watched);
         if (Objects.equals(now, stamp)) {
             return;
         }
         stamp = now;
         try {
-            AlipayKey fresh = AlipayKey.fromCertificate(origin, sellerIds, clock);
+            AlipayKey fresh = loader.apply(watched);
+            reloadError = null;
+            if (fresh.sameKeyAs(current)) {
+                fresh.discard(); // the file changed, the key did not (another setting was edited)
+                return;
+            }
             AlipayKey old = previous;
             previous = current;
             current = fresh;
-            reloadError = null;
             if (old != null) {
                 old.discard(); // two generations kept: a request may still be reading the one just replaced
             }
-            LOG.info("Alipay certificate {} reloaded: serial {} is now in use", origin,
-                    fresh.certificate().orElseThrow().getSerialNumber().toString(16));
+            LOG.info("Alipay key reloaded from {}: {} is now in use", watched, fresh.id());
         } catch (SettingsException e) {
             reloadError = e.getMessage();
-            LOG.error("Alipay certificate {} changed but cannot be used, so the previous one (serial {}) stays in use:"
-                    + " {}", origin, current.certificate().orElseThrow().getSerialNumber().toString(16),
-                    e.getMessage());
+            LOG.error("{} changed but its Alipay key cannot be used, so the previous one ({}) stays in use: {}",
+                    watched, current.id(), e.getMessage());
         }
     }
 

@@ -52,6 +52,7 @@ public final class Settings {
     private final String publicKey;
     private final SignType signType;
     private final int certReloadSeconds;
+    private final Path publicKeyFile;
     private final String dbUrl;
     private final String dbUser;
     private final String dbPassword;
@@ -80,6 +81,7 @@ public final class Settings {
         }
         certPath = cert.map(Path::of).orElse(null);
         publicKey = key.orElse(null);
+        publicKeyFile = key.isPresent() && in.fromFile(PUBLIC_KEY) ? in.filePath : null;
         String st = in.optional(SIGN_TYPE).orElse("RSA2");
         try {
             signType = SignType.valueOf(st.toUpperCase(Locale.ROOT));
@@ -196,8 +198,22 @@ public final class Settings {
     public Optional<Path> certPath() { return Optional.ofNullable(certPath); }
     public Optional<String> publicKey() { return Optional.ofNullable(publicKey); }
     public SignType signType() { return signType; }
-    /** How often a changed certificate file is looked for; 0: never. */
+    /** How often a changed certificate file (or properties file holding the public key) is looked for; 0: never. */
     public int certReloadSeconds() { return certReloadSeconds; }
+    /** The properties file the public key was read from, when it was (so it can be re-read for a new key). */
+    public Optional<Path> publicKeyFile() { return Optional.ofNullable(publicKeyFile); }
+
+    /** Re-reads one key from a properties file (for rotation without restart). */
+    public static Optional<String> readFromFile(Path file, String key) {
+        Properties p = new Properties();
+        try (InputStream in = Files.newInputStream(file)) {
+            p.load(new java.io.InputStreamReader(in, java.nio.charset.StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new SettingsException(CONFIG_FILE, "names '" + file + "', which cannot be read: " + e);
+        }
+        String v = p.getProperty(key);
+        return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.trim());
+    }
     /** Empty only when the container provides the DataSource. */
     public Optional<String> dbUrl() { return Optional.ofNullable(dbUrl); }
     public Optional<String> dbUser() { return Optional.ofNullable(dbUser); }
@@ -213,6 +229,7 @@ public final class Settings {
         private final Map<String, String> sys;
         private final Map<String, String> env;
         private final Properties file = new Properties();
+        private Path filePath;
         private final Map<String, String> fallback;
 
         Lookup(Map<String, String> sys, Map<String, String> env, Map<String, String> fallback) {
@@ -221,7 +238,8 @@ public final class Settings {
             this.fallback = fallback;
             String fileName = firstNonBlank(sys.get(CONFIG_FILE), env.get(envName(CONFIG_FILE)));
             if (fileName != null) {
-                Path path = Path.of(fileName);
+                Path path = Path.of(fileName).toAbsolutePath();
+                filePath = path;
                 try (InputStream in = Files.newInputStream(path)) {
                     file.load(new java.io.InputStreamReader(in, java.nio.charset.StandardCharsets.UTF_8));
                 } catch (IOException e) {
@@ -255,6 +273,11 @@ public final class Settings {
                 v = fallback.get(key);
             }
             return v;
+        }
+
+        /** True when the value in use comes from the properties file. */
+        boolean fromFile(String key) {
+            return sys.get(key) == null && env.get(envName(key)) == null && file.getProperty(key) != null;
         }
 
         /** Trimmed; blank counts as absent. */
