@@ -64,9 +64,10 @@ public final class Bootstrap implements ServletContextListener {
             health = new Health(dataSource, keys, clock);
             Wiring wiring = new Wiring(
                     new RequestReader(settings.maxBodyBytes()),
-                    new SignatureVerifier(keys, settings.signType()),
-                    new BusinessChecker(settings.appId(), settings.sellerIds()),
-                    new TradeLedger(dataSource),
+                    new NotifyPath(
+                            new SignatureVerifier(keys, settings.signType()),
+                            new BusinessChecker(settings.appId(), settings.sellerIds()),
+                            new TradeLedger(dataSource)),
                     new RefusalJournal(dataSource),
                     metrics,
                     health);

@@ -16,7 +16,8 @@ import org.apache.logging.log4j.Logger;
 
 /**
  * {@code /alipay/notify}: one request turns one Alipay trade notification into one committed change, or none.
- * Read {@link #service} top to bottom: accept, parse, verify, check, apply, answer.
+ * Read {@link #service} top to bottom: accept ({@link RequestReader}), then parse, verify, check and apply
+ * ({@link NotifyPath}), record a refusal, answer, count and log.
  */
 public final class NotifyServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
@@ -53,12 +54,10 @@ public final class NotifyServlet extends HttpServlet {
         String reason;
         try {
             body = wiring.reader().read(request);
-            form = FormBodyParser.parse(body);
-            VerifiedNotification verified = wiring.verifier().verify(form);
-            Notification notification = wiring.checker().check(verified);
-            TradeLedger.Applied applied = wiring.ledger().apply(notification, remote);
-            outcome = applied.outcome();
-            reason = applied.reason();
+            NotifyPath.Result result = wiring.path().process(body, remote);
+            form = result.form();
+            outcome = result.outcome();
+            reason = result.reason();
         } catch (Refused refused) {
             outcome = refused.outcome();
             reason = refused.reason();

@@ -16,7 +16,7 @@ import javax.sql.DataSource;
  * Connections come from a pool with autocommit off and READ COMMITTED (no gap locks between unrelated
  * notifications); every notification for an order serializes on that order's row lock.
  */
-final class TradeLedger {
+final class TradeLedger implements Ledger {
     private static final int ER_DUP_ENTRY = 1062;
     private static final int ER_LOCK_WAIT_TIMEOUT = 1205;
     private static final int ER_LOCK_DEADLOCK = 1213;
@@ -34,17 +34,14 @@ final class TradeLedger {
     private static final DateTimeFormatter SQL_SECONDS = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
     private static final DateTimeFormatter SQL_MILLIS = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
 
-    /** What was done, for the answer and the log line. */
-    record Applied(Outcome outcome, String reason) {
-    }
-
     private final DataSource dataSource;
 
     TradeLedger(DataSource dataSource) {
         this.dataSource = dataSource;
     }
 
-    Applied apply(Notification n, String remoteAddr) throws Refused {
+    @Override
+    public Applied apply(Notification n, String remoteAddr) throws Refused {
         try (Connection c = dataSource.getConnection()) {
             try {
                 begin(c);
