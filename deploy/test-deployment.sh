@@ -2,7 +2,9 @@
 # Deployment test: runs target/alipay-notify.war in real Tomcat 10.1, Tomcat 11 and Jetty 12 (ee10), one at a time,
 # behind nginx (TLS on 127.0.0.1:8443), against this machine's MariaDB, and checks what only a real deployment
 # shows: forwarded headers trusted from nginx only, signed and tampered notifications end to end, nginx's 404s,
-# and (Tomcat 11) that 5 redeploys leave no webapp class loader behind.
+# both ways to give the webapp its database (Tomcat 10.1: a HikariCP pool bound in JNDI by deploy/tomcat/context.xml;
+# Tomcat 11 and Jetty: db.url in the settings file), and (Tomcat 11) that 5 redeploys leave no webapp class loader
+# behind.
 # Run as root on Debian 12 after `mvn -B verify`:  deploy/test-deployment.sh      (details: deploy/README.md)
 # Every process it starts is stopped on exit (trap), every wait is bounded, only loopback addresses are used.
 set -Eeuo pipefail
@@ -100,7 +102,7 @@ cleanup() {
   printf '\n== phase timings\n'; printf '  %s\n' "${PHASES[@]}"
   printf '  %-34s %7.1f s\n' total "$(bc_div $(( $(now_ms) - STARTED )))"
   if [ ${#SUMMARY[@]} -gt 0 ]; then
-    printf '\n== summary\n  %-12s %-8s %10s %10s %8s\n' container version 'deploy ms' 'ready ms' checks
+    printf '\n== summary\n  %-12s %-8s %-9s %10s %10s %8s\n' container version database 'deploy ms' 'ready ms' checks
     printf '  %s\n' "${SUMMARY[@]}"
   fi
   if [ ${#FAILED[@]} -gt 0 ]; then printf '\nfailed:\n' >&2; printf '  - %s\n' "${FAILED[@]}" >&2; fi
@@ -217,19 +219,20 @@ phase "database and settings"
 DB="alipay_notify_deploy_$(date +%Y%m%d%H%M%S)_$$"
 sql -e "CREATE DATABASE \`$DB\` CHARACTER SET utf8mb4" || die "cannot create database $DB"
 echo "$DB" >"$WORK/database"
-CONFIG=$WORK/conf/alipay-notify.properties
-cat >"$CONFIG" <<EOF
+JDBC_URL=jdbc:mysql://$DB_HOST:$DB_PORT/$DB
+CONFIG=$WORK/conf/alipay-notify.properties            # Tomcat 11, Jetty: the webapp builds its own pool from db.*
+CONFIG_JNDI=$WORK/conf/alipay-notify-jndi.properties  # Tomcat 10.1: the database comes from context.xml's <Resource>
+cat >"$CONFIG_JNDI" <<EOF
 # Written by deploy/test-deployment.sh: the operator's way, a file outside the WAR named by ALIPAY_NOTIFY_CONFIG.
 alipay.app-id=$APP_ID
 alipay.seller-id=$SELLER_ID
 alipay.cert-path=$K/alipayCertPublicKey_RSA2.crt
-db.url=jdbc:mysql://$DB_HOST:$DB_PORT/$DB
-db.user=root
-db.password=
 EOF
-chmod 600 "$CONFIG"
+{ cat "$CONFIG_JNDI"; printf 'db.url=%s\ndb.user=root\ndb.password=\n' "$JDBC_URL"; } >"$CONFIG"
+chmod 600 "$CONFIG" "$CONFIG_JNDI"
+if grep -q '^db\.' "$CONFIG_JNDI"; then die "$CONFIG_JNDI must have no db.* keys"; fi
 export ALIPAY_NOTIFY_CONFIG=$CONFIG
-log "database $DB, settings $CONFIG"
+log "database $DB, settings $CONFIG (and without db.*: $CONFIG_JNDI)"
 
 # ---------------------------------------------------------------------------------------------------------------
 # nginx: the sample server block rendered with this test's ports and paths, inside a main config of our own.
@@ -373,15 +376,42 @@ not_found_by_nginx() { is "$1" 404 && grep -q '<center>nginx</center>' "$2"; }
 
 LEAK_PATTERN='appears to have started a thread|registered the JDBC driver|failed to unregister|memory leak'
 
+# Which database path the webapp took, from its own log lines: the container's JNDI DataSource or its own pool.
+CONTAINER_DS_LINE="Using the container's DataSource java:comp/env/jdbc/alipayNotify"
+ready_line() { grep -aoE 'alipay-notify [^ ]+ ready: .*' "$1" | tail -1; }
+ends_with() { case $1 in *"$2") return 0 ;; esac; printf '        line was: %s\n' "${1:-<none>}" >&2; return 1; }
+lacks() { ! grep -qF "$2" "$1" || { printf '        found: %s\n' "$(grep -m1 -F "$2" "$1" | cut -c1-200)" >&2; return 1; }; }
+pool_checks() { # name logfile jndi|own
+  local name=$1 logf=$2 ready; ready=$(ready_line "$2")
+  if [ "$3" = jndi ]; then
+    check "$name: the webapp logged \"$CONTAINER_DS_LINE\"" grep -qF "$CONTAINER_DS_LINE" "$logf"
+    check "$name: ready with the container DataSource, no pool of its own (settings file has no db.*)" \
+      ends_with "$ready" ', container DataSource'
+  else
+    check "$name: own pool from the settings file's db.url, no container DataSource" \
+      lacks "$logf" "$CONTAINER_DS_LINE"
+    check "$name: ready with its own pool" ends_with "$ready" ' connections'
+  fi
+}
+# The class loaders that hold the JNDI pool's classes (jcmd VM.classloaders: each loader, then its classes).
+pool_loaders() { # pid
+  timeout 60 jcmd "$1" VM.classloaders show-classes=true 2>/dev/null | awk '
+    /\+-- / { l = $0; sub(/.*\+-- /, "", l) }
+    /[: ]com\.zaxxer\.hikari\.(HikariJNDIFactory|HikariDataSource)$/ { print l }' | sort -u | paste -sd ' '
+}
+
 # ---------------------------------------------------------------------------------------------------------------
 DEPLOYED_RE='Deployment of (web application archive|deployment descriptor) \[[^]]*ROOT\.(war|xml)\] has finished in \[([0-9,.]+)\] ms'
 deployed_count() { grep -cE "$DEPLOYED_RE" "$1" || true; }
 last_deploy_ms() { grep -E "$DEPLOYED_RE" "$1" | tail -1 | sed -E "s/.*$DEPLOYED_RE.*/\3/" | tr -d ',.'; }
 
-tomcat_run() { # name version port tag [context] [redeploy]
+# A value for a placeholder in an XML attribute, as a sed replacement: XML-escaped, then \ & | escaped for sed.
+sed_xml_value() { printf '%s' "$1" | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/"/\&quot;/g' -e 's/[\\&|]/\\&/g'; }
+
+tomcat_run() { # name version port tag [jndi] [redeploy]
   local name=$1 version=$2 port=$3 tag=$4; shift 4
-  local with_context="" redeploy="" opt
-  for opt in "$@"; do case $opt in context) with_context=1 ;; redeploy) redeploy=1 ;; esac; done
+  local jndi="" redeploy="" opt config=$CONFIG database=db.url
+  for opt in "$@"; do case $opt in jndi) jndi=1 config=$CONFIG_JNDI database=JNDI ;; redeploy) redeploy=1 ;; esac; done
   local base=$WORK/apache-tomcat-$version
   local out=$base/logs/catalina.out pidfile=$WORK/run/$tag.pid
   CUR_PASS=0 CUR_TOTAL=0
@@ -400,19 +430,39 @@ tomcat_run() { # name version port tag [context] [redeploy]
     && grep -q 'RemoteIpValve' "$base/conf/server.xml" && grep -q 'backgroundProcessorDelay="1"' "$base/conf/server.xml" \
     || die "$name: could not edit conf/server.xml (layout changed?)"
   cp "$DEPLOY/tomcat/setenv.sh" "$base/bin/setenv.sh"
-  if [ -n "$with_context" ]; then   # the operator's way with the sample context: conf/Catalina/localhost/ROOT.xml
+  if [ -n "$jndi" ]; then
+    # The operator's way with the sample context, as conf/Catalina/localhost/ROOT.xml: its <Resource> binds a
+    # HikariCP pool at java:comp/env/jdbc/alipayNotify, from the HikariCP and Connector/J jars in the WAR's
+    # WEB-INF/lib (Tomcat's lib/ stays as shipped), and the settings file has no db.* keys.
+    local ctx=$base/conf/Catalina/localhost/ROOT.xml
     mkdir -p "$base/conf/Catalina/localhost"
-    cp "$DEPLOY/tomcat/context.xml" "$base/conf/Catalina/localhost/ROOT.xml"
+    # Only attribute values are replaced (="@X@"); the list of placeholders in the sample's comment stays as it is.
+    sed -e "s|=\"@JDBC_URL@\"|=\"$(sed_xml_value "$JDBC_URL")\"|" -e "s|=\"@DB_USER@\"|=\"$(sed_xml_value root)\"|" \
+        -e "s|=\"@DB_PASSWORD@\"|=\"$(sed_xml_value "")\"|" "$DEPLOY/tomcat/context.xml" >"$ctx"
+    if grep -q '="@[A-Z_]*@"' "$ctx"; then die "$name: placeholder left in an attribute of $ctx"; fi
+    grep -q '<Resource name="jdbc/alipayNotify"' "$ctx" || die "$name: no jdbc/alipayNotify <Resource> in $ctx"
+    if compgen -G "$base/lib/[Hh]ikari*.jar" >/dev/null || compgen -G "$base/lib/mysql-connector*.jar" >/dev/null; then
+      die "$name: Tomcat's lib/ must not hold the pool's jars for this test"
+    fi
   fi
   cp "$WAR" "$base/webapps/ROOT.war"
 
   local t0; t0=$(now_ms)
-  CATALINA_HOME=$base CATALINA_BASE=$base CATALINA_PID=$pidfile CATALINA_OUT=$out \
+  ALIPAY_NOTIFY_CONFIG=$config CATALINA_HOME=$base CATALINA_BASE=$base CATALINA_PID=$pidfile CATALINA_OUT=$out \
     timeout 60 "$base/bin/catalina.sh" start >"$WORK/out/$tag-start.log" 2>&1 9>&- \
     || { cat "$WORK/out/$tag-start.log"; die "$name: catalina.sh start failed"; }
   wait_ready "$name" "$port" "$pidfile" "$out" "$t0"
   local deploy_ms; deploy_ms=$(last_deploy_ms "$out")
-  log "$name: Tomcat logged the deployment as ${deploy_ms:-?} ms; ready after $READY_MS ms${with_context:+ (with deploy/tomcat/context.xml)}"
+  log "$name: Tomcat logged the deployment as ${deploy_ms:-?} ms; ready after $READY_MS ms${jndi:+ (deploy/tomcat/context.xml, JNDI DataSource)}"
+  if [ -n "$jndi" ]; then
+    pool_checks "$name" "$out" jndi
+    local loaders; loaders=$(pool_loaders "$(cat "$pidfile")")
+    log "$name: HikariJNDIFactory and HikariDataSource loaded by: ${loaders:-?}"
+    check "$name: the JNDI pool's classes come from WEB-INF/lib (webapp class loader only)" \
+      is "$loaders" org.apache.catalina.loader.ParallelWebappClassLoader
+  else
+    pool_checks "$name" "$out" own
+  fi
 
   start_nginx "$port"
   run_checks "$name" "$tag"
@@ -425,7 +475,8 @@ tomcat_run() { # name version port tag [context] [redeploy]
   local warnings; warnings=$(tail -n +"$((before + 1))" "$out" | grep -E "$LEAK_PATTERN" || true)
   [ -z "$warnings" ] || printf '  leak warnings at shutdown:\n%s\n' "$(sed 's/^/    /' <<<"$warnings")"
   check "$name: no class-loader leak warnings when Tomcat stops the webapp" is "$(printf '%s' "$warnings" | grep -c . || true)" 0
-  SUMMARY+=("$(printf '%-12s %-8s %10s %10s %8s' "$name" "$version" "${deploy_ms:-?}" "$READY_MS" "$CUR_PASS/$CUR_TOTAL")")
+  SUMMARY+=("$(printf '%-12s %-8s %-9s %10s %10s %8s' "$name" "$version" "$database" \
+    "${deploy_ms:-?}" "$READY_MS" "$CUR_PASS/$CUR_TOTAL")")
 }
 
 redeploy_leak_check() { # name base pidfile out port
@@ -520,6 +571,7 @@ jetty_run() { # name version port tag
     deploy_ms=$(( $(date -d "$t_started" +%s%3N) - $(date -d "$t_scan" +%s%3N) ))
   fi
   log "$name: deployment took ${deploy_ms:-?} ms by Jetty's log; ready after $READY_MS ms"
+  pool_checks "$name" "$out" own
 
   start_nginx "$port"
   run_checks "$name" "$tag"
@@ -527,11 +579,12 @@ jetty_run() { # name version port tag
   phase "$name stop"
   stop_nginx
   stop_pid "$name" "$(cat "$pidfile")" 60; rm -f "$pidfile"
-  SUMMARY+=("$(printf '%-12s %-8s %10s %10s %8s' "$name" "$version" "${deploy_ms:-?}" "$READY_MS" "$CUR_PASS/$CUR_TOTAL")")
+  SUMMARY+=("$(printf '%-12s %-8s %-9s %10s %10s %8s' "$name" "$version" db.url "${deploy_ms:-?}" "$READY_MS" \
+    "$CUR_PASS/$CUR_TOTAL")")
 }
 
 # ---------------------------------------------------------------------------------------------------------------
-tomcat_run "Tomcat 10.1" "$TOMCAT10" "$PORT_TOMCAT10" tomcat10 context
+tomcat_run "Tomcat 10.1" "$TOMCAT10" "$PORT_TOMCAT10" tomcat10 jndi
 tomcat_run "Tomcat 11" "$TOMCAT11" "$PORT_TOMCAT11" tomcat11 redeploy
 jetty_run "Jetty 12" "$JETTY" "$PORT_JETTY" jetty12
 phase_end
