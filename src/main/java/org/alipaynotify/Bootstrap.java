@@ -7,6 +7,7 @@ import java.security.Provider;
 import java.security.Security;
 import java.sql.Connection;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
@@ -28,6 +29,7 @@ public final class Bootstrap implements ServletContextListener {
     private KeySource keys;
     private HikariDataSource ownPool;
     private Health health;
+    private Purge purge;
 
     @Override
     public void contextInitialized(ServletContextEvent event) {
@@ -62,6 +64,10 @@ public final class Bootstrap implements ServletContextListener {
                 metrics.certificateDaysUntilExpiry(keys, k -> k.get().daysUntilExpiry(clock).orElse(0L));
             }
             health = new Health(dataSource, keys, clock);
+            if (settings.retentionDays() > 0) {
+                purge = new Purge(dataSource, Duration.ofDays(settings.retentionDays()), clock);
+                purge.schedule();
+            }
             Wiring wiring = new Wiring(
                     new RequestReader(settings.maxBodyBytes()),
                     new NotifyPath(
@@ -99,6 +105,10 @@ public final class Bootstrap implements ServletContextListener {
     }
 
     private void release() {
+        if (purge != null) {
+            purge.close();
+            purge = null;
+        }
         if (health != null) {
             health.close();
             health = null;

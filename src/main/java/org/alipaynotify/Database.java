@@ -82,8 +82,10 @@ final class Database {
             ds.close();
         }
         ClassLoader ours = Database.class.getClassLoader();
+        boolean loadedHere = false;
         for (Driver d : Collections.list(DriverManager.getDrivers())) {
             if (d.getClass().getClassLoader() == ours) {
+                loadedHere = true;
                 try {
                     DriverManager.deregisterDriver(d);
                 } catch (SQLException e) {
@@ -91,6 +93,10 @@ final class Database {
                 }
             }
         }
-        AbandonedConnectionCleanupThread.checkedShutdown();
+        // Only if this webapp's copy of Connector/J ever ran: with a container-level pool it did not, and touching the
+        // class now would start (and register) what we mean to stop.
+        if (loadedHere) {
+            AbandonedConnectionCleanupThread.checkedShutdown();
+        }
     }
 }

@@ -37,12 +37,13 @@ public final class Settings {
     public static final String DB_CONNECTION_TIMEOUT_MS = "db.connection-timeout-ms";
     public static final String DB_LOCK_WAIT_TIMEOUT_SECONDS = "db.lock-wait-timeout-seconds";
     public static final String MAX_BODY_BYTES = "notify.max-body-bytes";
+    public static final String RETENTION_DAYS = "notify.retention-days";
 
     /** Every key this application reads; a properties file holding another key of ours is a typo and refused. */
     public static final List<String> KEYS = List.of(APP_ID, SELLER_ID, CERT_PATH, PUBLIC_KEY, SIGN_TYPE,
             CERT_RELOAD_SECONDS, DB_URL,
             DB_USER, DB_PASSWORD, DB_POOL_SIZE, DB_INIT_SCHEMA, DB_CONNECTION_TIMEOUT_MS,
-            DB_LOCK_WAIT_TIMEOUT_SECONDS, MAX_BODY_BYTES);
+            DB_LOCK_WAIT_TIMEOUT_SECONDS, MAX_BODY_BYTES, RETENTION_DAYS);
 
     public enum SignType { RSA2, RSA }
 
@@ -61,6 +62,7 @@ public final class Settings {
     private final int connectionTimeoutMs;
     private final int lockWaitTimeoutSeconds;
     private final int maxBodyBytes;
+    private final int retentionDays;
 
     private Settings(Lookup in, boolean containerDataSource) {
         requireAllPresent(in, containerDataSource);
@@ -101,6 +103,12 @@ public final class Settings {
         connectionTimeoutMs = in.integer(DB_CONNECTION_TIMEOUT_MS, 5_000, 250, 600_000);
         lockWaitTimeoutSeconds = in.integer(DB_LOCK_WAIT_TIMEOUT_SECONDS, 10, 1, 3_600);
         maxBodyBytes = in.integer(MAX_BODY_BYTES, 64 * 1024, 1_024, 16 * 1024 * 1024);
+        retentionDays = in.integer(RETENTION_DAYS, 0, 0, 36_500);
+        if (retentionDays > 0 && retentionDays < 3) {
+            // Alipay redelivers for about 25 hours; the record of a notify_id must outlive its redeliveries.
+            throw new SettingsException(RETENTION_DAYS, "must be 0 (keep for ever) or at least 3, got "
+                    + retentionDays);
+        }
     }
 
     /** Reads the real system properties and environment. */
@@ -223,6 +231,8 @@ public final class Settings {
     public int connectionTimeoutMs() { return connectionTimeoutMs; }
     public int lockWaitTimeoutSeconds() { return lockWaitTimeoutSeconds; }
     public int maxBodyBytes() { return maxBodyBytes; }
+    /** Days to keep notification and refusal records; 0: for ever. */
+    public int retentionDays() { return retentionDays; }
 
     /** The three sources in order of precedence. */
     private static final class Lookup {
