@@ -82,10 +82,8 @@ final class Database {
             ds.close();
         }
         ClassLoader ours = Database.class.getClassLoader();
-        boolean loadedHere = false;
         for (Driver d : Collections.list(DriverManager.getDrivers())) {
             if (d.getClass().getClassLoader() == ours) {
-                loadedHere = true;
                 try {
                     DriverManager.deregisterDriver(d);
                 } catch (SQLException e) {
@@ -93,10 +91,8 @@ final class Database {
                 }
             }
         }
-        // Only if this webapp's copy of Connector/J ever ran: with a container-level pool it did not, and touching the
-        // class now would start (and register) what we mean to stop.
-        if (loadedHere) {
-            AbandonedConnectionCleanupThread.checkedShutdown();
-        }
+        // Always: a guard on "did our driver register?" missed a redeploy in Tomcat 11 (the deployment test's leak
+        // check caught the thread left running).
+        AbandonedConnectionCleanupThread.checkedShutdown();
     }
 }
