@@ -59,7 +59,9 @@ public final class GrowthBench {
                         new SignatureVerifier(AlipayKey.load(settings, Clock.systemUTC()), settings.signType()),
                         new BusinessChecker(settings.appId(), settings.sellerIds()), new TradeLedger(pool));
                 AlipaySigner signer = new AlipaySigner(keys.keyPair().getPrivate());
-                String before = measure("empty tables", pool, path, signer, "a");
+                measure("warm-up (JIT, pool, caches)", pool, path, signer, "w"); // not reported
+                String before = measure("empty tables (" + NOTIFICATIONS + " rows after warm-up)", pool, path,
+                        signer, "a");
                 long fillMs = fill(pool);
                 String after = measure("1,000,000 rows each", pool, path, signer, "b");
                 System.out.println();
