@@ -59,9 +59,9 @@ final class BusinessChecker {
                     + "' is not a known state");
         }
         return new Notification(
-                required(n, "notify_id", 128),
+                id(required(n, "notify_id", 128), "notify_id"),
                 time(n, "notify_time"),
-                required(n, "out_trade_no", 64),
+                id(required(n, "out_trade_no", 64), "out_trade_no"),
                 optional(n, "trade_no", 64),
                 tradeStatus,
                 money(n, "total_amount", true),
@@ -76,6 +76,18 @@ final class BusinessChecker {
                 optional(n, "out_biz_no", 64),
                 n.form().charsetName(),
                 n.form().rawBody());
+    }
+
+    /**
+     * Alipay never sends ids with outer white space, and MySQL/MariaDB compare VARCHARs with PAD SPACE: 'X ' would find
+     * order 'X', and notify_id 'N ' would collide with 'N'. Such an id is refused rather than matched loosely.
+     */
+    private static String id(String value, String key) throws Refused {
+        if (!value.equals(value.strip())) {
+            throw new Refused(Outcome.INVALID_FIELD, key + " '" + Text.printable(value, 64)
+                    + "' has leading or trailing white space");
+        }
+        return value;
     }
 
     private static String required(VerifiedNotification n, String key, int maxLength) throws Refused {

@@ -75,6 +75,11 @@ final class TradeLedger implements Ledger {
         if (order == null) {
             throw new Refused(Outcome.UNKNOWN_ORDER, "no order with out_trade_no " + n.outTradeNo());
         }
+        if (!order.outTradeNo().equals(n.outTradeNo())) {
+            // The column's collation matched another spelling (case, padding): that is not this order.
+            throw new Refused(Outcome.UNKNOWN_ORDER, "no order with out_trade_no " + n.outTradeNo()
+                    + " (only '" + order.outTradeNo() + "', equal under the column's collation)");
+        }
         if (order.totalAmount().compareTo(n.totalAmount()) != 0) {
             throw new Refused(Outcome.AMOUNT_MISMATCH, "total_amount " + n.totalAmount() + " differs from the order's "
                     + order.totalAmount() + " for out_trade_no " + n.outTradeNo());

@@ -150,6 +150,17 @@ class TradeLedgerIT {
     }
 
     @Test
+    void anOrderEqualOnlyUnderTheCollationIsNotThisOrder() throws Exception {
+        // 'X ' and 'X' are equal under PAD SPACE collations: the lock finds the row, the ledger must still refuse it
+        String id = Notifications.uniqueId("pad-");
+        db.insertOrder(id + " ", "1.00");
+        Refused r = assertThrows(Refused.class, () -> apply(Notifications.tradeSuccess(id, "1.00")));
+        assertEquals(Outcome.UNKNOWN_ORDER, r.outcome());
+        assertEquals("WAIT_BUYER_PAY", db.scalar("SELECT trade_status FROM alipay_order WHERE out_trade_no = ?",
+                id + " "));
+    }
+
+    @Test
     void amountsCompareAsDecimalsAndAMismatchChangesNothing() throws Exception {
         String id = newOrder("11.00");
         Refused r = assertThrows(Refused.class, () -> apply(Notifications.tradeSuccess(id, "11.01")));
