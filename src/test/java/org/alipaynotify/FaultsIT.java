@@ -111,6 +111,16 @@ class FaultsIT {
         System.out.println("FaultsIT: answered " + r.statusCode() + " in " + ms + " ms");
     }
 
+    /** Another session takes the order's row lock and keeps it until it rolls back. */
+    static void lockRow(Connection holder, String id) throws Exception {
+        holder.setAutoCommit(false);
+        try (PreparedStatement ps = holder.prepareStatement(
+                "SELECT * FROM alipay_order WHERE out_trade_no = ? FOR UPDATE")) {
+            ps.setString(1, id);
+            ps.executeQuery().close();
+        }
+    }
+
     static byte[] payment(String id) {
         return AlipaySigner.formBody(signer.signed(Notifications.tradeSuccess(id, "5.00")));
     }
@@ -145,10 +155,7 @@ class FaultsIT {
         String id = newOrder();
         byte[] body = payment(id);
         try (Connection holder = connect()) {
-            holder.setAutoCommit(false);
-            try (Statement st = holder.createStatement()) {
-                st.executeQuery("SELECT * FROM alipay_order WHERE out_trade_no = '" + id + "' FOR UPDATE").close();
-            }
+            lockRow(holder, id);
             CompletableFuture<HttpResponse<String>> pending = CompletableFuture.supplyAsync(() -> {
                 try {
                     return server.notify(body);
@@ -186,10 +193,7 @@ class FaultsIT {
         String id = newOrder();
         byte[] body = payment(id);
         try (Connection holder = connect()) {
-            holder.setAutoCommit(false);
-            try (Statement st = holder.createStatement()) {
-                st.executeQuery("SELECT * FROM alipay_order WHERE out_trade_no = '" + id + "' FOR UPDATE").close();
-            }
+            lockRow(holder, id);
             assertFailsFast(body);
             holder.rollback();
         }
@@ -204,11 +208,7 @@ class FaultsIT {
         String other = newOrder();
         byte[] body = payment(other);
         try (Connection holder = connect()) {
-            holder.setAutoCommit(false);
-            try (Statement st = holder.createStatement()) {
-                st.executeQuery("SELECT * FROM alipay_order WHERE out_trade_no = '" + locked + "' FOR UPDATE")
-                        .close();
-            }
+            lockRow(holder, locked);
             CompletableFuture<?> w1 = CompletableFuture.runAsync(() -> send(payment(locked)));
             CompletableFuture<?> w2 = CompletableFuture.runAsync(() -> send(payment(locked)));
             Thread.sleep(300);

@@ -57,13 +57,8 @@ class NotifyEndpointIT {
     }
 
     static Map<String, String> settings(Path cert) {
-        Map<String, String> s = new HashMap<>();
-        s.put(Settings.APP_ID, Notifications.APP_ID);
+        Map<String, String> s = db.webappSettings(cert);
         s.put(Settings.SELLER_ID, "2088999999999999," + SandboxKeys.PID);
-        s.put(Settings.CERT_PATH, cert.toString());
-        s.put(Settings.DB_URL, db.url());
-        s.put(Settings.DB_USER, db.user());
-        s.put(Settings.DB_PASSWORD, db.password());
         return s;
     }
 

@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.Provider;
 import java.security.Security;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -32,14 +31,8 @@ class OperationsIT {
     Path dir;
 
     Map<String, String> settings(Path cert) {
-        TestDatabase db = TestDatabase.get();
-        Map<String, String> s = new HashMap<>();
-        s.put(Settings.APP_ID, Notifications.APP_ID);
-        s.put(Settings.CERT_PATH, cert.toString());
+        Map<String, String> s = TestDatabase.get().webappSettings(cert);
         s.put(Settings.CERT_RELOAD_SECONDS, "1");
-        s.put(Settings.DB_URL, db.url());
-        s.put(Settings.DB_USER, db.user());
-        s.put(Settings.DB_PASSWORD, db.password());
         return s;
     }
 

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -39,12 +38,7 @@ class StormIT {
         TestDatabase db = TestDatabase.get();
         SandboxKeys keys = SandboxKeys.generate();
         AlipaySigner signer = new AlipaySigner(keys.keyPair().getPrivate());
-        Map<String, String> settings = new HashMap<>();
-        settings.put(Settings.APP_ID, Notifications.APP_ID);
-        settings.put(Settings.CERT_PATH, keys.writeCertificate(dir.resolve("alipay.crt")).toString());
-        settings.put(Settings.DB_URL, db.url());
-        settings.put(Settings.DB_USER, db.user());
-        settings.put(Settings.DB_PASSWORD, db.password());
+        Map<String, String> settings = db.webappSettings(keys.writeCertificate(dir.resolve("alipay.crt")));
         settings.put(Settings.DB_POOL_SIZE, "8");
 
         // per order: a payment and its TRADE_FINISHED, both delivered DELIVERIES times, all at once

@@ -88,6 +88,17 @@ public final class TestDatabase {
         return password;
     }
 
+    /** The settings a webapp under test needs for this database, certificate mode with the given certificate. */
+    public java.util.Map<String, String> webappSettings(Path certificate) {
+        java.util.Map<String, String> s = new java.util.HashMap<>();
+        s.put(org.alipaynotify.Settings.APP_ID, Notifications.APP_ID);
+        s.put(org.alipaynotify.Settings.CERT_PATH, certificate.toString());
+        s.put(org.alipaynotify.Settings.DB_URL, url());
+        s.put(org.alipaynotify.Settings.DB_USER, user);
+        s.put(org.alipaynotify.Settings.DB_PASSWORD, password);
+        return s;
+    }
+
     public Connection connect() throws SQLException {
         return DriverManager.getConnection(url(), user, password);
     }
