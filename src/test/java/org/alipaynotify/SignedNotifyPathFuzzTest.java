@@ -37,8 +37,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * paid) and a sequence of up to four deliveries (trade_status, total_amount, refund_fee, charset utf-8 or gbk, subject,
  * extra fields, notify_id out of a few, which order), each of which this test signs with the sandbox key (rule V1,
  * {@link AlipaySigner}), optionally tampers with after signing (up to three edits: a byte replaced, bytes inserted,
- * bytes deleted), and
- * sends through the whole path into the in-memory ledger. See FUZZING.md.
+ * bytes deleted, a field added), and sends through the whole path into the in-memory ledger. See FUZZING.md.
+ *
+ * <p>Regression inputs: the {@link #seeds()}, and the findings in
+ * {@code src/test/resources/org/alipaynotify/SignedNotifyPathFuzzTestInputs/signedDeliveries/} (Jazzer's encoding).
  *
  * <p>Properties, checked after every delivery:
  * <ul>

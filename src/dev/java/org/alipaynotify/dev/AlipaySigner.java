@@ -15,7 +15,7 @@ import java.util.TreeMap;
 /**
  * Signs notifications the way Alipay does (rule V1), independently of the SDK that verifies them; the one
  * implementation used by the simulator and the tests: every parameter except
- * sign and sign_type, empty values left out, keys sorted, {@code k=v} joined by {@code &}, bytes in the
+ * sign and sign_type, empty or blank keys and values left out, keys sorted, {@code k=v} joined by {@code &}, bytes in the
  * notification's charset, SHA256withRSA (RSA2) or SHA1withRSA (RSA). Encodes bodies the way Java's URLEncoder does
  * (space as {@code +}, {@code +} as {@code %2B}), as Alipay sends them.
  */
@@ -32,7 +32,8 @@ public final class AlipaySigner {
             if (e.getKey().equals("sign") || e.getKey().equals("sign_type")) {
                 continue;
             }
-            if (e.getValue() == null || e.getValue().isEmpty()) {
+            // as the SDK and Alipay do: a key or value that is empty or white space only is not signed
+            if (e.getKey().isBlank() || e.getValue() == null || e.getValue().isBlank()) {
                 continue;
             }
             parts.add(e.getKey() + "=" + e.getValue());
