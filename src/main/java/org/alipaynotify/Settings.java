@@ -213,14 +213,19 @@ public final class Settings {
 
     /** Re-reads one key from a properties file (for rotation without restart). */
     public static Optional<String> readFromFile(Path file, String key) {
+        String v = loadProperties(file).getProperty(key);
+        return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.trim());
+    }
+
+    /** The properties file named by {@code alipay-notify.config}, read as UTF-8. */
+    private static Properties loadProperties(Path file) {
         Properties p = new Properties();
         try (InputStream in = Files.newInputStream(file)) {
             p.load(new java.io.InputStreamReader(in, java.nio.charset.StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new SettingsException(CONFIG_FILE, "names '" + file + "', which cannot be read: " + e);
         }
-        String v = p.getProperty(key);
-        return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.trim());
+        return p;
     }
     /** Empty only when the container provides the DataSource. */
     public Optional<String> dbUrl() { return Optional.ofNullable(dbUrl); }
@@ -238,8 +243,8 @@ public final class Settings {
     private static final class Lookup {
         private final Map<String, String> sys;
         private final Map<String, String> env;
-        private final Properties file = new Properties();
-        private Path filePath;
+        private final Properties file;
+        private final Path filePath;
         private final Map<String, String> fallback;
 
         Lookup(Map<String, String> sys, Map<String, String> env, Map<String, String> fallback) {
@@ -247,15 +252,10 @@ public final class Settings {
             this.env = env;
             this.fallback = fallback;
             String fileName = firstNonBlank(sys.get(CONFIG_FILE), env.get(envName(CONFIG_FILE)));
-            if (fileName != null) {
-                Path path = Path.of(fileName).toAbsolutePath();
-                filePath = path;
-                try (InputStream in = Files.newInputStream(path)) {
-                    file.load(new java.io.InputStreamReader(in, java.nio.charset.StandardCharsets.UTF_8));
-                } catch (IOException e) {
-                    throw new SettingsException(CONFIG_FILE, "names '" + path.toAbsolutePath()
-                            + "', which cannot be read: " + e);
-                }
+            filePath = fileName == null ? null : Path.of(fileName).toAbsolutePath();
+            file = filePath == null ? new Properties() : loadProperties(filePath);
+            if (filePath != null) {
+                Path path = filePath;
                 Set<String> unknown = new TreeSet<>();
                 for (String name : file.stringPropertyNames()) {
                     boolean ours = name.startsWith("alipay.") || name.startsWith("db.") || name.startsWith("notify.");
