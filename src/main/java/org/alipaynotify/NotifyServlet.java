@@ -27,20 +27,11 @@ public final class NotifyServlet extends HttpServlet {
 
     private transient Wiring wiring;
 
-    public NotifyServlet() {
-    }
-
-    NotifyServlet(Wiring wiring) {
-        this.wiring = wiring;
-    }
-
     @Override
     public void init() throws ServletException {
+        wiring = (Wiring) getServletContext().getAttribute(Wiring.ATTRIBUTE);
         if (wiring == null) {
-            wiring = (Wiring) getServletContext().getAttribute(Wiring.ATTRIBUTE);
-            if (wiring == null) {
-                throw new UnavailableException("alipay-notify did not start; see the log for the setting to fix");
-            }
+            throw new UnavailableException("alipay-notify did not start; see the log for the setting to fix");
         }
     }
 
