@@ -41,12 +41,14 @@ public final class NotifyServlet extends HttpServlet {
         String remote = request.getRemoteAddr();
         byte[] body = null;
         NotifyForm form = null;
+        NotifyPath.StepTimes steps = null;
         Outcome outcome;
         String reason;
         try {
             body = wiring.reader().read(request);
             NotifyPath.Result result = wiring.path().process(body, remote);
             form = result.form();
+            steps = result.times();
             outcome = result.outcome();
             reason = result.reason();
         } catch (Refused refused) {
@@ -62,7 +64,7 @@ public final class NotifyServlet extends HttpServlet {
         }
         answer(response, outcome);
         long elapsed = System.nanoTime() - started;
-        wiring.metrics().record(outcome, elapsed);
+        wiring.metrics().record(outcome, elapsed, steps);
         log(form, remote, outcome, reason, elapsed / 1_000_000);
     }
 

@@ -86,11 +86,23 @@ class OperationsIT {
             assertTrue(text.contains(
                     "alipay_notify_notifications_total{category=\"refused_input\",outcome=\"MALFORMED_BODY\"} 1.0"), text);
             assertTrue(text.contains("alipay_notify_request_duration_seconds_bucket{category=\"accepted\""), text);
+            // Each request counts in the steps it reached: the malformed body stops at parse, the forgery at verify.
+            assertEquals("3", stepCount(text, "parse"));
+            assertEquals("2", stepCount(text, "verify"));
+            assertEquals("1", stepCount(text, "check"));
+            assertEquals("1", stepCount(text, "database"));
             assertTrue(text.contains("alipay_notify_certificate_days_until_expiry 36"), text);
             assertTrue(text.contains("hikaricp_connections_active{pool=\"alipay-notify\"}"), text);
             assertFalse(ManagementFactory.getPlatformMBeanServer()
                     .queryNames(new ObjectName("alipay_notify:*"), null).isEmpty(), "meters over JMX");
         }
+    }
+
+    private static String stepCount(String prometheus, String step) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                "alipay_notify_step_duration_seconds_count\\{step=\"" + step + "\"} (\\d+)(\\.0)?\n").matcher(prometheus);
+        assertTrue(m.find(), prometheus);
+        return m.group(1);
     }
 
     @Test
