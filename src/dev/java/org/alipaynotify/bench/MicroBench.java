@@ -49,16 +49,22 @@ public final class MicroBench {
         return rows;
     }
 
+    /** The rows as a markdown table. */
+    public static String table(List<Row> rows) {
+        StringBuilder out = new StringBuilder("| benchmark | µs/op | ± (99.9%) |\n|---|---:|---:|\n");
+        for (Row r : rows) {
+            out.append(String.format(java.util.Locale.ROOT, "| %s | %.2f | %.2f |%n", r.name(), r.microsPerOp(),
+                    r.error()));
+        }
+        return out.toString();
+    }
+
     public static void main(String[] args) throws RunnerException {
         long start = System.nanoTime();
-        List<Row> rows = run();
-        StringBuilder out = new StringBuilder("\n| benchmark | µs/op | ± (99.9%) |\n|---|---:|---:|\n");
-        for (Row r : rows) {
-            out.append(String.format(java.util.Locale.ROOT, "| %s | %.2f | %.2f |%n", r.name(), r.microsPerOp(), r.error()));
-        }
-        out.append(String.format(java.util.Locale.ROOT, "%nJava %s, %d cores; whole run %.0f s%n",
+        String table = table(run());
+        System.out.print("\n" + table);
+        System.out.printf(java.util.Locale.ROOT, "%nJava %s, %d cores; whole run %.0f s%n",
                 System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(),
-                (System.nanoTime() - start) / 1e9));
-        System.out.print(out);
+                (System.nanoTime() - start) / 1e9);
     }
 }

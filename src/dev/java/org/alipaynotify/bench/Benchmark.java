@@ -1,0 +1,661 @@
+package org.alipaynotify.bench;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.IntStream;
+import org.alipaynotify.Schema;
+import org.alipaynotify.dev.AlipaySigner;
+import org.alipaynotify.dev.EmbeddedMariaDb;
+import org.alipaynotify.dev.SandboxKeys;
+
+/**
+ * Issue 6's benchmark, one run (see BENCHMARKS.md for the method): at each concurrency, the database ceiling (the
+ * bare transaction shape in plain JDBC), alipay-notify end to end (the built WAR in Jetty 12 in a JVM of its own,
+ * pre-signed distinct notifications over keep-alive HTTP), and the tutorial handler ({@link NaiveNotifyServlet});
+ * then the exactly-once check, the ratios, where a request's time goes, and the server's heap.
+ *
+ * <p>Options: {@code --war PATH} (default target/alipay-notify.war), {@code --pool N} (db.pool-size for the webapp
+ * and the ceiling; default the webapp's own default), {@code --levels 1,8,32,128}, {@code --scale F} (multiplies
+ * every phase's request count), {@code --heap 256m} (the server JVM's -Xmx), {@code --out FILE},
+ * {@code --micro false} (skip the JMH micro-benchmarks, {@link MicroBench}, that otherwise end the run).
+ * Database: ALIPAY_NOTIFY_BENCH_DB_URL (default jdbc:mysql://127.0.0.1:3306/, user root without password); when
+ * that variable is unset and nothing answers there, an embedded MariaDB under target/bench/mariadb.
+ */
+public final class Benchmark {
+    static final String APP_ID = "2021000000000001";
+    private static final Pattern STEP_SUM = Pattern.compile(
+            "alipay_notify_step_duration_seconds_sum\\{step=\"(\\w+)\"} ([0-9.Ee+-]+)");
+
+    private final Options options;
+    private final String dbUrl;
+    private final Path work;
+    private final List<String> report = new ArrayList<>();
+
+    private Benchmark(Options options, String dbUrl, Path work) {
+        this.options = options;
+        this.dbUrl = dbUrl;
+        this.work = work;
+    }
+
+    /** The command line. */
+    record Options(Path war, int pool, int[] levels, double scale, String heap, Path out, boolean micro) {
+        static Options parse(String[] args) {
+            Map<String, String> m = new HashMap<>();
+            for (int i = 0; i < args.length; i++) {
+                if (!args[i].startsWith("--") || i + 1 == args.length) {
+                    throw new IllegalArgumentException("usage: bench [--war PATH] [--pool N] [--levels 1,8,32,128]"
+                            + " [--scale F] [--heap 256m] [--out FILE] [--micro false]; got '" + args[i] + "'");
+                }
+                m.put(args[i].substring(2), args[++i]);
+            }
+            int[] levels = java.util.Arrays.stream(m.getOrDefault("levels", "1,8,32,128").split(","))
+                    .mapToInt(Integer::parseInt).toArray();
+            return new Options(Path.of(m.getOrDefault("war", "target/alipay-notify.war")),
+                    Integer.parseInt(m.getOrDefault("pool", Integer.toString(webappDefaultPoolSize()))), levels,
+                    Double.parseDouble(m.getOrDefault("scale", "1")), m.getOrDefault("heap", "256m"),
+                    Path.of(m.getOrDefault("out", "target/bench/results.md")),
+                    Boolean.parseBoolean(m.getOrDefault("micro", "true")));
+        }
+    }
+
+    private static int webappDefaultPoolSize() {
+        return org.alipaynotify.Settings.load(Map.of(org.alipaynotify.Settings.APP_ID, APP_ID,
+                org.alipaynotify.Settings.PUBLIC_KEY, SandboxKeys.generate().publicKeyBase64(),
+                org.alipaynotify.Settings.DB_URL, "jdbc:mysql://127.0.0.1/x"), Map.of()).poolSize();
+    }
+
+    /** Requests per phase at a concurrency: enough for a stable rate and p99.9, few enough for a 10-minute run. */
+    private int count(String system, int concurrency) {
+        int base = concurrency == 1 ? 1_000 : concurrency <= 8 ? 5_000 : 10_000;
+        if (system.equals("naive")) {
+            base = concurrency == 1 ? 300 : 2_000; // it is several times slower
+        }
+        return Math.max(50, (int) (base * options.scale()));
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options options = Options.parse(args);
+        if (!Files.isRegularFile(options.war())) {
+            throw new IllegalStateException(options.war() + " is missing: build it with mvn package");
+        }
+        Path work = Path.of("target/bench").toAbsolutePath();
+        Files.createDirectories(work);
+        String configured = System.getenv("ALIPAY_NOTIFY_BENCH_DB_URL");
+        String server = configured != null ? configured : "jdbc:mysql://127.0.0.1:3306/";
+        EmbeddedMariaDb embedded = null;
+        if (configured == null && !answers(server)) {
+            System.err.println("No database at " + server + " (set ALIPAY_NOTIFY_BENCH_DB_URL to use another):"
+                    + " starting an embedded MariaDB under " + work.resolve("mariadb"));
+            embedded = EmbeddedMariaDb.start(work.resolve("mariadb"), 0);
+            server = embedded.serverUrl();
+        }
+        String name = "alipay_bench_" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMddHHmmss"));
+        try (Connection c = DriverManager.getConnection(server, "root", ""); Statement st = c.createStatement()) {
+            st.execute("CREATE DATABASE " + name + " CHARACTER SET utf8mb4");
+        }
+        try {
+            new Benchmark(options, server + name, work).run();
+        } finally {
+            try (Connection c = DriverManager.getConnection(server, "root", ""); Statement st = c.createStatement()) {
+                st.execute("DROP DATABASE IF EXISTS " + name);
+            }
+            if (embedded != null) {
+                embedded.close();
+            }
+        }
+    }
+
+    private static boolean answers(String url) {
+        try (Connection c = DriverManager.getConnection(url, "root", "")) {
+            return c.isValid(2);
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private void run() throws Exception {
+        long started = System.nanoTime();
+        SandboxKeys keys = SandboxKeys.generate();
+        Path cert = keys.writeCertificate(work.resolve("alipayCertPublicKey_RSA2.crt"));
+        try (Connection c = DriverManager.getConnection(dbUrl, "root", "")) {
+            c.setAutoCommit(false);
+            Schema.apply(c);
+            try (Statement st = c.createStatement()) {
+                st.execute("CREATE TABLE naive_order (out_trade_no VARCHAR(64) NOT NULL PRIMARY KEY,"
+                        + " total_amount DECIMAL(12,2) NOT NULL, trade_status VARCHAR(32) NOT NULL DEFAULT"
+                        + " 'WAIT_BUYER_PAY', trade_no VARCHAR(64) NULL) ENGINE=InnoDB");
+            }
+            c.commit();
+        }
+
+        // Every phase gets notifications of its own (distinct notify_id and order), signed before any clock runs.
+        AlipaySigner signer = new AlipaySigner(keys.keyPair().getPrivate());
+        Map<String, List<byte[]>> bodies = new LinkedHashMap<>();
+        bodies.put("warm-up", sign(signer, "w", Math.max(500, (int) (3_000 * options.scale()))));
+        for (int c : options.levels()) {
+            bodies.put("c" + c, sign(signer, "c" + c, count("ours", c)));
+        }
+        createOrders(bodies);
+        note("signed " + bodies.values().stream().mapToInt(List::size).sum() + " notifications in "
+                + seconds(started) + " s");
+
+        int port = freePort();
+        Process server = startServer(cert, port);
+        List<Row> rows = new ArrayList<>();
+        Map<Integer, Shares> shares = new LinkedHashMap<>();
+        String heapLine;
+        try {
+            awaitHealthy(port, server);
+            Cpu cpu = new Cpu(port);
+            // The ceiling first, all levels on one warmed pool, closed before the naive handler needs up to 128
+            // connections of its own (MySQL's default max_connections is 151).
+            try (HikariDataSource pool = ceilingPool()) {
+                ceiling(pool, bodies.get("warm-up"), 16, "cw"); // JIT, pool, caches: not reported
+                for (int c : options.levels()) {
+                    cpu.start();
+                    Latencies ceil = ceiling(pool, bodies.get("c" + c), c, "c" + c);
+                    rows.add(new Row("ceiling", c, ceil, cpu.stop(ceil.count())));
+                }
+            }
+            // Warm-ups of the server JVM (JIT, pool, caches), not reported.
+            LoadGenerator.run(port, requests(port, "/alipay/notify", bodies.get("warm-up")), 32);
+            LoadGenerator.run(port, requests(port, "/naive/notify",
+                    bodies.get("warm-up").subList(0, Math.min(500, bodies.get("warm-up").size()))), 8);
+            stats(port, true);
+            long gcBefore = stats(port, false).get("gc_count");
+            long gcMsBefore = stats(port, false).get("gc_ms");
+
+            for (int c : options.levels()) {
+                List<byte[]> mine = bodies.get("c" + c);
+                List<byte[]> requests = requests(port, "/alipay/notify", mine);
+                Map<String, Double> before = stepSums(port);
+                cpu.start();
+                LoadGenerator.Run ours = LoadGenerator.run(port, requests, c);
+                rows.add(new Row("alipay-notify", c, ours.latencies(), cpu.stop(requests.size())));
+                if (ours.notSuccess() > 0) {
+                    throw new IllegalStateException(ours.notSuccess() + " notifications at concurrency " + c
+                            + " were not answered 200 success; first: " + ours.firstFailure()
+                            + " (see target/bench/server.log)");
+                }
+                shares.put(c, Shares.of(before, stepSums(port), ours.latencies()));
+
+                List<byte[]> naiveBodies = mine.subList(0, Math.min(mine.size(), count("naive", c)));
+                cpu.start();
+                LoadGenerator.Run naive = LoadGenerator.run(port, requests(port, "/naive/notify", naiveBodies), c);
+                rows.add(new Row("naive", c, naive.latencies(), cpu.stop(naiveBodies.size())));
+                if (naive.notSuccess() > 0) {
+                    note("naive handler at concurrency " + c + ": " + naive.notSuccess() + " of "
+                            + naiveBodies.size() + " not answered success (" + naive.firstFailure() + ")");
+                }
+            }
+            Map<String, Long> end = stats(port, false);
+            heapLine = String.format(Locale.ROOT, "| %s | %.0f | %.0f | %d | %d |", options.heap(),
+                    end.get("heap_peak_used") / 1048576.0, end.get("heap_peak_after_gc") / 1048576.0,
+                    end.get("gc_count") - gcBefore, end.get("gc_ms") - gcMsBefore);
+        } finally {
+            server.destroy();
+            if (!server.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+                server.destroyForcibly();
+            }
+        }
+        String check = exactlyOnce(bodies);
+        // After the server has stopped, so that nothing else competes for the cores.
+        String micro = options.micro() ? MicroBench.table(MicroBench.run()) : "(skipped: --micro false)\n";
+        print(rows, shares, heapLine, check, micro, seconds(started));
+    }
+
+    // ---- preparation ----
+
+    private List<byte[]> sign(AlipaySigner signer, String phase, int n) {
+        return IntStream.range(0, n).parallel().mapToObj(i -> {
+            Map<String, String> p = new LinkedHashMap<>();
+            String order = "bench-" + phase + "-" + i;
+            p.put("gmt_create", "2026-11-25 10:00:01");
+            p.put("charset", "utf-8");
+            p.put("seller_email", "merchant@example.com");
+            p.put("subject", "基准测试 订单 + benchmark order " + i);
+            p.put("buyer_id", "2088102177846880");
+            p.put("invoice_amount", "88.80");
+            p.put("notify_id", "2026112500222100001" + phase + "x" + i);
+            p.put("fund_bill_list", "[{\"amount\":\"88.80\",\"fundChannel\":\"ALIPAYACCOUNT\"}]");
+            p.put("notify_type", "trade_status_sync");
+            p.put("trade_status", "TRADE_SUCCESS");
+            p.put("receipt_amount", "88.80");
+            p.put("buyer_pay_amount", "88.80");
+            p.put("app_id", APP_ID);
+            p.put("seller_id", SandboxKeys.PID);
+            p.put("gmt_payment", "2026-11-25 10:00:05");
+            p.put("notify_time", "2026-11-25 10:00:06");
+            p.put("version", "1.0");
+            p.put("out_trade_no", order);
+            p.put("total_amount", "88.80");
+            p.put("trade_no", "2026112522001446881" + i);
+            p.put("auth_app_id", APP_ID);
+            p.put("buyer_logon_id", "bud***@example.com");
+            p.put("point_amount", "0.00");
+            return AlipaySigner.formBody(signer.signed(p));
+        }).toList();
+    }
+
+    /** The orders the notifications pay: in alipay_order (ours and the ceiling's) and naive_order. */
+    private void createOrders(Map<String, List<byte[]>> bodies) throws Exception {
+        try (Connection c = DriverManager.getConnection(dbUrl + "?rewriteBatchedStatements=true", "root", "")) {
+            c.setAutoCommit(false);
+            for (String table : List.of("alipay_order", "naive_order")) {
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table
+                        + " (out_trade_no, total_amount) VALUES (?, 88.80)")) {
+                    for (Map.Entry<String, List<byte[]>> e : bodies.entrySet()) {
+                        String phase = e.getKey().equals("warm-up") ? "w" : e.getKey();
+                        for (int i = 0; i < e.getValue().size(); i++) {
+                            ps.setString(1, "bench-" + phase + "-" + i);
+                            ps.addBatch();
+                            if (table.equals("alipay_order")) {
+                                ps.setString(1, "ceil-" + (phase.equals("w") ? "cw" : phase) + "-" + i);
+                                ps.addBatch();
+                            }
+                        }
+                        ps.executeBatch();
+                    }
+                }
+            }
+            c.commit();
+        }
+    }
+
+    private static List<byte[]> requests(int port, String path, List<byte[]> bodies) {
+        List<byte[]> out = new ArrayList<>(bodies.size());
+        for (byte[] b : bodies) {
+            out.add(LoadGenerator.post(port, path, b));
+        }
+        return out;
+    }
+
+    // ---- the ceiling ----
+
+    /**
+     * The bare transaction shape, in plain JDBC through a pool of the same size: lock the order row, insert the
+     * notification record (the same 1.2 KB bodies), update the order, commit. {@code concurrency} threads.
+     */
+    private HikariDataSource ceilingPool() {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(dbUrl);
+        config.setUsername("root");
+        config.setPassword("");
+        config.setMaximumPoolSize(options.pool());
+        config.setAutoCommit(false);
+        config.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
+        config.addDataSourceProperty("cachePrepStmts", "true");
+        return new HikariDataSource(config);
+    }
+
+    private static Latencies ceiling(HikariDataSource pool, List<byte[]> bodies, int concurrency, String phase)
+            throws Exception {
+        long[] nanos = new long[bodies.size()];
+        AtomicInteger next = new AtomicInteger();
+        AtomicReference<Exception> failed = new AtomicReference<>();
+        CountDownLatch go = new CountDownLatch(1);
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < concurrency; t++) {
+            Thread thread = new Thread(() -> {
+                try {
+                    go.await();
+                    for (int i = next.getAndIncrement(); i < nanos.length; i = next.getAndIncrement()) {
+                        long t0 = System.nanoTime();
+                        transaction(pool, "ceil-" + phase + "-" + i, bodies.get(i));
+                        nanos[i] = System.nanoTime() - t0;
+                    }
+                } catch (Exception e) {
+                    failed.compareAndSet(null, e);
+                }
+            });
+            threads.add(thread);
+            thread.start();
+        }
+        long started = System.nanoTime();
+        go.countDown();
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        long wall = System.nanoTime() - started;
+        if (failed.get() != null) {
+            throw new IllegalStateException("ceiling transaction failed", failed.get());
+        }
+        return new Latencies(nanos, wall);
+    }
+
+    private static void transaction(HikariDataSource pool, String order, byte[] body) throws Exception {
+        try (Connection c = pool.getConnection()) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT out_trade_no, total_amount, trade_status"
+                    + " FROM alipay_order WHERE out_trade_no = ? FOR UPDATE")) {
+                ps.setString(1, order);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new IllegalStateException("no order " + order);
+                    }
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO alipay_notify (notify_id, out_trade_no,"
+                    + " trade_status, outcome, charset, raw_body) VALUES (?, ?, 'TRADE_SUCCESS', 'APPLIED', 'utf-8', ?)")) {
+                ps.setString(1, order);
+                ps.setString(2, order);
+                ps.setBytes(3, body);
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("UPDATE alipay_order SET trade_status = 'TRADE_SUCCESS',"
+                    + " paid = 1, last_notify_id = ? WHERE out_trade_no = ?")) {
+                ps.setString(1, order);
+                ps.setString(2, order);
+                ps.executeUpdate();
+            }
+            c.commit();
+        }
+    }
+
+    // ---- the server JVM ----
+
+    private Process startServer(Path cert, int port) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + options.heap(), "-Xms" + options.heap(),
+                "-Dalipay.app-id=" + APP_ID, "-Dalipay.seller-id=" + SandboxKeys.PID,
+                "-Dalipay.cert-path=" + cert, "-Ddb.url=" + dbUrl, "-Ddb.user=root",
+                "-Ddb.pool-size=" + options.pool(),
+                "-cp", System.getProperty("java.class.path"), BenchServer.class.getName(),
+                options.war().toAbsolutePath().toString(), Integer.toString(port), cert.toString(), dbUrl));
+        Path log = work.resolve("server.log");
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    private static void awaitHealthy(int port, Process server) throws Exception {
+        HttpClient client = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!server.isAlive()) {
+                throw new IllegalStateException("the server JVM exited; see target/bench/server.log");
+            }
+            try {
+                HttpResponse<String> r = client.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + "/alipay/health")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // still starting
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("the server did not become healthy in 90 s; see target/bench/server.log");
+    }
+
+    private static String get(int port, String path) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + port + path)).build(), HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    static Map<String, Long> stats(int port, boolean reset) throws Exception {
+        Map<String, Long> m = new HashMap<>();
+        for (String line : get(port, "/bench/stats" + (reset ? "?reset=1" : "")).split("\n")) {
+            String[] kv = line.split(" ");
+            m.put(kv[0], Long.parseLong(kv[1]));
+        }
+        return m;
+    }
+
+    private static Map<String, Double> stepSums(int port) throws Exception {
+        Map<String, Double> m = new HashMap<>();
+        Matcher matcher = STEP_SUM.matcher(get(port, "/alipay/metrics"));
+        while (matcher.find()) {
+            m.put(matcher.group(1), Double.parseDouble(matcher.group(2)));
+        }
+        return m;
+    }
+
+    // ---- results ----
+
+    /** CPU time spent during a phase by the server JVM, the database server and this JVM (load or ceiling). */
+    static final class Cpu {
+        private final int port;
+        private final long dbPid;
+        private long server0;
+        private long db0;
+        private long self0;
+
+        Cpu(int port) throws IOException {
+            this.port = port;
+            this.dbPid = mariadbPid();
+        }
+
+        void start() throws Exception {
+            server0 = stats(port, false).get("cpu_ns");
+            db0 = dbCpuNanos(dbPid);
+            self0 = selfCpuNanos();
+        }
+
+        /** Microseconds of CPU per operation: server, database, client. */
+        double[] stop(int operations) throws Exception {
+            return new double[] {(stats(port, false).get("cpu_ns") - server0) / 1e3 / operations,
+                    dbPid < 0 ? Double.NaN : (dbCpuNanos(dbPid) - db0) / 1e3 / operations,
+                    (selfCpuNanos() - self0) / 1e3 / operations};
+        }
+
+        private static long selfCpuNanos() {
+            return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                    .getProcessCpuTime();
+        }
+
+        /** The local mariadbd (or mysqld), or -1 when there is none to read. */
+        private static long mariadbPid() throws IOException {
+            try (var procs = Files.list(Path.of("/proc"))) {
+                for (Path p : (Iterable<Path>) procs::iterator) {
+                    if (p.getFileName().toString().matches("\\d+")) {
+                        try {
+                            String comm = Files.readString(p.resolve("comm")).strip();
+                            if (comm.equals("mariadbd") || comm.equals("mysqld")) {
+                                return Long.parseLong(p.getFileName().toString());
+                            }
+                        } catch (IOException gone) {
+                            // the process ended while we looked
+                        }
+                    }
+                }
+            } catch (IOException noProc) {
+                return -1;
+            }
+            return -1;
+        }
+
+        private static long dbCpuNanos(long pid) {
+            if (pid < 0) {
+                return 0;
+            }
+            try {
+                String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                // utime and stime are fields 14 and 15 of /proc/PID/stat, in clock ticks (100 per second)
+                return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L;
+            } catch (IOException | RuntimeException e) {
+                return 0;
+            }
+        }
+    }
+
+    record Row(String system, int concurrency, Latencies latencies, double[] cpuMicros) {
+    }
+
+    /** Where the client-measured time of our requests went, from the webapp's step timers. */
+    record Shares(double parse, double verify, double database, double rest) {
+        static Shares of(Map<String, Double> before, Map<String, Double> after, Latencies client) {
+            double total = client.sumSeconds();
+            double parse = delta(before, after, "parse") / total;
+            double verify = delta(before, after, "verify") / total;
+            double database = delta(before, after, "database") / total;
+            return new Shares(parse, verify, database, 1 - parse - verify - database);
+        }
+
+        private static double delta(Map<String, Double> before, Map<String, Double> after, String step) {
+            return after.getOrDefault(step, 0.0) - before.getOrDefault(step, 0.0);
+        }
+    }
+
+    /** Every notification sent to alipay-notify is recorded exactly once and its order is paid. */
+    private String exactlyOnce(Map<String, List<byte[]>> bodies) throws Exception {
+        int sent = bodies.values().stream().mapToInt(List::size).sum();
+        try (Connection c = DriverManager.getConnection(dbUrl, "root", ""); Statement st = c.createStatement()) {
+            long records;
+            long distinct;
+            long orders;
+            try (ResultSet rs = st.executeQuery("SELECT COUNT(*), COUNT(DISTINCT notify_id), COUNT(DISTINCT"
+                    + " out_trade_no) FROM alipay_notify WHERE out_trade_no LIKE 'bench-%'")) {
+                rs.next();
+                records = rs.getLong(1);
+                distinct = rs.getLong(2);
+                orders = rs.getLong(3);
+            }
+            long paid;
+            try (ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM alipay_order WHERE out_trade_no LIKE"
+                    + " 'bench-%' AND trade_status = 'TRADE_SUCCESS' AND paid = 1 AND last_notify_id IS NOT NULL")) {
+                rs.next();
+                paid = rs.getLong(1);
+            }
+            boolean ok = records == sent && distinct == sent && orders == sent && paid == sent;
+            String line = (ok ? "PASS" : "FAIL") + ": " + sent + " notifications sent to alipay-notify (warm-up"
+                    + " included), all answered 200 success; " + records + " records, " + distinct
+                    + " distinct notify_id, " + orders + " orders with a record, " + paid + " orders paid";
+            if (!ok) {
+                System.out.println(line);
+                throw new IllegalStateException("exactly-once check failed: " + line);
+            }
+            return line;
+        }
+    }
+
+    private void print(List<Row> rows, Map<Integer, Shares> shares, String heapLine, String check, String micro,
+            String totalSeconds) throws Exception {
+        List<String> out = new ArrayList<>();
+        out.add("## Results (" + LocalDateTime.now().withNano(0) + ")");
+        out.add("");
+        out.add(machine());
+        out.add("");
+        out.add("### Throughput and ratios");
+        out.add("");
+        out.add("| concurrency | ceiling tx/s | alipay-notify /s | naive /s | ours / ceiling | ours / naive |");
+        out.add("|---:|---:|---:|---:|---:|---:|");
+        for (int c : options.levels()) {
+            double ceil = find(rows, "ceiling", c).latencies().perSecond();
+            double ours = find(rows, "alipay-notify", c).latencies().perSecond();
+            double naive = find(rows, "naive", c).latencies().perSecond();
+            out.add(String.format(Locale.ROOT, "| %d | %.0f | %.0f | %.0f | %.2f | %.2f |", c, ceil, ours, naive,
+                    ours / ceil, ours / naive));
+        }
+        out.add("");
+        out.add("### Latency and CPU per operation");
+        out.add("");
+        out.add("| system | concurrency | requests | per s | p50 ms | p99 ms | p99.9 ms | CPU µs: server JVM |"
+                + " database | client JVM |");
+        out.add("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for (Row r : rows) {
+            Latencies l = r.latencies();
+            out.add(String.format(Locale.ROOT, "| %s | %d | %d | %.0f | %.2f | %.2f | %.2f | %s | %.0f | %.0f |",
+                    r.system(), r.concurrency(), l.count(), l.perSecond(), l.percentileMs(50),
+                    l.percentileMs(99), l.percentileMs(99.9),
+                    r.system().equals("ceiling") ? "-" : String.format(Locale.ROOT, "%.0f", r.cpuMicros()[0]),
+                    r.cpuMicros()[1], r.cpuMicros()[2]));
+        }
+        out.add("");
+        out.add("### Where an alipay-notify request's time goes (share of client-measured latency)");
+        out.add("");
+        out.add("| concurrency | parse | verify | database (incl. waiting for a connection) | rest (HTTP, container,"
+                + " check, logging, queueing) |");
+        out.add("|---:|---:|---:|---:|---:|");
+        shares.forEach((c, s) -> out.add(String.format(Locale.ROOT, "| %d | %.1f%% | %.1f%% | %.1f%% | %.1f%% |",
+                c, 100 * s.parse(), 100 * s.verify(), 100 * s.database(), 100 * s.rest())));
+        out.add("");
+        out.add("### Server JVM heap (whole measured run, after warm-up)");
+        out.add("");
+        out.add("| -Xmx | peak used MB (garbage incl.) | peak after GC MB | GCs | GC ms |");
+        out.add("|---:|---:|---:|---:|---:|");
+        out.add(heapLine);
+        out.add("");
+        out.add("Exactly once: " + check);
+        out.add("");
+        out.add("### Micro-benchmarks (JMH, one thread, one fork, 3 x 1 s warm-up, 5 x 1 s measured)");
+        out.add("");
+        out.add(micro);
+        report.forEach(n -> out.add("Note: " + n));
+        out.add("Whole run (after the build): " + totalSeconds + " s.");
+        String text = String.join("\n", out) + "\n";
+        System.out.println();
+        System.out.print(text);
+        Files.createDirectories(options.out().toAbsolutePath().getParent());
+        Files.writeString(options.out(), text, StandardCharsets.UTF_8);
+        System.out.println("(also written to " + options.out() + ")");
+    }
+
+    private String machine() throws Exception {
+        String cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                .findFirst().map(l -> l.substring(l.indexOf(':') + 1).strip()).orElse("?");
+        String version;
+        String flush;
+        try (Connection c = DriverManager.getConnection(dbUrl, "root", ""); Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT VERSION(), @@innodb_flush_log_at_trx_commit, @@sync_binlog,"
+                        + " @@log_bin")) {
+            rs.next();
+            version = rs.getString(1);
+            flush = "innodb_flush_log_at_trx_commit=" + rs.getString(2) + ", sync_binlog=" + rs.getString(3)
+                    + ", log_bin=" + rs.getString(4);
+        }
+        return "Machine: " + Runtime.getRuntime().availableProcessors() + " cores (" + cpu + "), Java "
+                + System.getProperty("java.version") + ", database " + version + " (" + flush + "); pool "
+                + options.pool() + " connections for the webapp and for the ceiling; server JVM -Xmx" + options.heap()
+                + "; load generator, server JVM and database on the same machine.";
+    }
+
+    private static Row find(List<Row> rows, String system, int c) {
+        return rows.stream().filter(r -> r.system().equals(system) && r.concurrency() == c).findFirst()
+                .orElseThrow();
+    }
+
+    private void note(String line) {
+        System.err.println(line);
+        report.add(line);
+    }
+
+    private static String seconds(long startedNanos) {
+        return String.format(Locale.ROOT, "%.1f", (System.nanoTime() - startedNanos) / 1e9);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
