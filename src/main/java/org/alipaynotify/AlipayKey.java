@@ -24,21 +24,24 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
- * The Alipay key, checked once at start-up: in certificate mode the first certificate of
- * {@code alipay.cert-path} (the file may hold a chain), in public-key mode the base64 key of
- * {@code alipay.public-key}. An expired certificate is a loud WARN, not a refusal: the signature is what proves the
- * sender, and the official SDK ignores the dates too.
+ * The Alipay key, checked once at start-up (and again for a replaced file, see {@link KeySource}): in certificate
+ * mode the first certificate of {@code alipay.cert-path} (the file may hold a chain), in public-key mode the base64
+ * key of {@code alipay.public-key}. An expired certificate is a loud WARN, not a refusal: the signature is what proves
+ * the sender, and the official SDK ignores the dates too.
+ *
+ * <p>In both modes verification gets {@link #publicKeyBase64()}. In certificate mode that is the key the SDK itself
+ * takes from the certificate ({@code AlipaySignature.getAlipayPublicKey}, what {@code rsaCertCheckV1} does on every
+ * call before it calls {@code rsaCheckV1}), taken once here: re-reading and re-parsing the file for each notification
+ * cost more CPU than the signature check (BENCHMARKS.md), and VerificationEquivalenceTest shows the two verdicts agree.
  */
 final class AlipayKey {
     private static final Logger LOG = LogManager.getLogger(AlipayKey.class);
 
-    private final Path certPath;
     private final Path origin;
     private final String publicKeyBase64;
     private final X509Certificate certificate;
 
-    private AlipayKey(Path certPath, Path origin, String publicKeyBase64, X509Certificate certificate) {
-        this.certPath = certPath;
+    private AlipayKey(Path origin, String publicKeyBase64, X509Certificate certificate) {
         this.origin = origin;
         this.publicKeyBase64 = publicKeyBase64;
         this.certificate = certificate;
@@ -51,20 +54,12 @@ final class AlipayKey {
         return fromPublicKey(settings.publicKey().orElseThrow());
     }
 
-    /**
-     * In certificate mode, the path handed to {@code rsaCertCheckV1}: a private snapshot of the configured file as it
-     * was when checked, so that a bad replacement of that file cannot break verification (see {@link KeySource}).
-     */
-    Optional<Path> certPath() {
-        return Optional.ofNullable(certPath);
-    }
-
     /** In certificate mode, the configured file. */
     Optional<Path> origin() {
         return Optional.ofNullable(origin);
     }
 
-    /** In public-key mode, the key handed to {@code rsaCheckV1}. */
+    /** The key handed to {@code rsaCheckV1}: base64 of the X.509 SubjectPublicKeyInfo. */
     String publicKeyBase64() {
         return publicKeyBase64;
     }
@@ -100,17 +95,6 @@ final class AlipayKey {
         return certificate().map(c -> Duration.between(clock.instant(), c.getNotAfter().toInstant()).toDays());
     }
 
-    /** Deletes the snapshot file, if any. */
-    void discard() {
-        if (certPath != null) {
-            try {
-                Files.deleteIfExists(certPath);
-            } catch (IOException e) {
-                LOG.warn("Could not delete the certificate snapshot {}: {}", certPath, e.toString());
-            }
-        }
-    }
-
     static AlipayKey fromCertificate(Path path, Set<String> sellerIds, Clock clock) {
         if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
             throw new SettingsException(Settings.CERT_PATH, "names '" + path
@@ -127,28 +111,10 @@ final class AlipayKey {
                     + "', which does not start with an X.509 certificate: " + e.getMessage());
         }
         requireRsa(Settings.CERT_PATH, cert.getPublicKey());
-        Path snapshot;
-        try {
-            snapshot = Files.createTempFile("alipay-notify-cert-", ".crt");
-            Files.write(snapshot, bytes);
-        } catch (IOException e) {
-            throw new SettingsException(Settings.CERT_PATH, "could not be copied to a snapshot under java.io.tmpdir: "
-                    + e);
-        }
-        try {
-            // The SDK parses the file its own way (BouncyCastle) on every call; make sure that way works too.
-            String sdkKey = AlipaySignature.getAlipayPublicKey(snapshot.toString());
-            if (!sdkKey.equals(Base64.getEncoder().encodeToString(cert.getPublicKey().getEncoded()))) {
-                throw new SettingsException(Settings.CERT_PATH, "names '" + path
-                        + "': the SDK reads a different key from it than the first certificate holds");
-            }
-        } catch (AlipayApiException | RuntimeException e) {
-            deleteQuietly(snapshot);
-            if (e instanceof SettingsException se) {
-                throw se;
-            }
+        String sdkKey = sdkPublicKey(path, bytes);
+        if (!sdkKey.equals(Base64.getEncoder().encodeToString(cert.getPublicKey().getEncoded()))) {
             throw new SettingsException(Settings.CERT_PATH, "names '" + path
-                    + "', which the Alipay SDK cannot read: " + e.getClass().getSimpleName());
+                    + "': the SDK reads a different key from it than the first certificate holds");
         }
         String subject = cert.getSubjectX500Principal().getName();
         Instant notAfter = cert.getNotAfter().toInstant();
@@ -169,14 +135,33 @@ final class AlipayKey {
             LOG.warn("The certificate {} names PID {}, which is not among {} {}", path, pid, Settings.SELLER_ID,
                     sellerIds);
         }
-        return new AlipayKey(snapshot, path, null, cert);
+        return new AlipayKey(path, sdkKey, cert);
     }
 
-    private static void deleteQuietly(Path p) {
+    /**
+     * The key as the SDK takes it from a certificate file (BouncyCastle, its own PEM handling). It reads a private
+     * copy of the bytes parsed above, not the configured file again: that file may be replaced in between.
+     */
+    private static String sdkPublicKey(Path path, byte[] bytes) {
+        Path copy = null;
         try {
-            Files.deleteIfExists(p);
-        } catch (IOException ignored) {
-            // a leftover snapshot in java.io.tmpdir is harmless
+            copy = Files.createTempFile("alipay-notify-cert-", ".crt");
+            Files.write(copy, bytes);
+            return AlipaySignature.getAlipayPublicKey(copy.toString());
+        } catch (IOException e) {
+            throw new SettingsException(Settings.CERT_PATH, "could not be copied under java.io.tmpdir for the SDK to"
+                    + " read: " + e);
+        } catch (AlipayApiException | RuntimeException e) {
+            throw new SettingsException(Settings.CERT_PATH, "names '" + path
+                    + "', which the Alipay SDK cannot read: " + e.getClass().getSimpleName());
+        } finally {
+            if (copy != null) {
+                try {
+                    Files.deleteIfExists(copy);
+                } catch (IOException ignored) {
+                    // a leftover copy of a public certificate in java.io.tmpdir is harmless
+                }
+            }
         }
     }
 
@@ -200,7 +185,7 @@ final class AlipayKey {
         }
         requireRsa(Settings.PUBLIC_KEY, key);
         LOG.info("Alipay public key loaded ({} bits)", ((RSAPublicKey) key).getModulus().bitLength());
-        return new AlipayKey(null, null, base64, null);
+        return new AlipayKey(null, base64, null);
     }
 
     private static void requireRsa(String settingKey, PublicKey key) {

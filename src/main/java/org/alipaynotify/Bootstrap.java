@@ -26,7 +26,6 @@ public final class Bootstrap implements ServletContextListener {
 
     private LocalRun localRun;
     private NotifyMetrics metrics;
-    private KeySource keys;
     private HikariDataSource ownPool;
     private Health health;
     private Purge purge;
@@ -45,7 +44,7 @@ public final class Bootstrap implements ServletContextListener {
             Settings settings = Settings.load(sys, env, fallback, containerDataSource != null);
             Clock clock = Clock.systemUTC();
             AlipayKey key = AlipayKey.load(settings, clock);
-            keys = KeySource.of(key, settings, clock);
+            KeySource keys = KeySource.of(key, settings, clock);
             metrics = new NotifyMetrics();
             DataSource dataSource;
             if (containerDataSource != null) {
@@ -118,10 +117,6 @@ public final class Bootstrap implements ServletContextListener {
         if (metrics != null) {
             metrics.close();
             metrics = null;
-        }
-        if (keys != null) {
-            keys.close();
-            keys = null;
         }
         if (localRun != null) {
             localRun.close();

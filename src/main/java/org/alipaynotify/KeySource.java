@@ -19,9 +19,9 @@ import org.apache.logging.log4j.Logger;
  * {@code alipay.cert-reload-seconds}, when a request or the health check needs the key (no background thread, so
  * nothing to leak on undeploy). A changed file is loaded and checked like at start-up; if good it replaces the key
  * (logged at INFO), if bad the previous key stays in use and the error is logged at ERROR and shown by the health
- * check until a good file arrives. In certificate mode the SDK always reads a private snapshot of a file that passed.
+ * check until a good file arrives.
  */
-final class KeySource implements Supplier<AlipayKey>, AutoCloseable {
+final class KeySource implements Supplier<AlipayKey> {
     private static final Logger LOG = LogManager.getLogger(KeySource.class);
 
     private final Path watched;
@@ -29,7 +29,6 @@ final class KeySource implements Supplier<AlipayKey>, AutoCloseable {
     private final Clock clock;
     private final Duration checkEvery;
     private volatile AlipayKey current;
-    private volatile AlipayKey previous;
     private volatile Object stamp;
     private volatile String reloadError;
     private volatile Instant nextCheck;
@@ -95,15 +94,9 @@ final class KeySource implements Supplier<AlipayKey>, AutoCloseable {
             AlipayKey fresh = loader.apply(watched);
             reloadError = null;
             if (fresh.sameKeyAs(current)) {
-                fresh.discard(); // the file changed, the key did not (another setting was edited)
-                return;
+                return; // the file changed, the key did not (another setting was edited)
             }
-            AlipayKey old = previous;
-            previous = current;
             current = fresh;
-            if (old != null) {
-                old.discard(); // two generations kept: a request may still be reading the one just replaced
-            }
             LOG.info("Alipay key reloaded from {}: {} is now in use", watched, fresh.id());
         } catch (SettingsException e) {
             reloadError = e.getMessage();
@@ -122,11 +115,4 @@ final class KeySource implements Supplier<AlipayKey>, AutoCloseable {
         }
     }
 
-    @Override
-    public void close() {
-        current.discard();
-        if (previous != null) {
-            previous.discard();
-        }
-    }
 }

@@ -10,7 +10,8 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
- * Step 3, verify: rule V1 with the official SDK, before anything touches the database.
+ * Step 3, verify: rule V1 with the official SDK ({@code rsaCheckV1}, with the key {@link AlipayKey} took from the
+ * certificate or the settings), before anything touches the database.
  *
  * <p>Traps handled here: the 3-argument SDK methods silently use SHA1, so the 4-argument forms always get the
  * configured sign type, and the request's {@code sign_type} never chooses the algorithm (a different one is
@@ -47,9 +48,8 @@ final class SignatureVerifier {
         Map<String, String> copy = new HashMap<>(form.fields());
         boolean valid;
         try {
-            valid = key.certPath().isPresent()
-                    ? AlipaySignature.rsaCertCheckV1(copy, key.certPath().get().toString(), form.charsetName(), signType)
-                    : AlipaySignature.rsaCheckV1(copy, key.publicKeyBase64(), form.charsetName(), signType);
+            // In certificate mode too: the key rsaCertCheckV1 would take from the file, taken once (AlipayKey).
+            valid = AlipaySignature.rsaCheckV1(copy, key.publicKeyBase64(), form.charsetName(), signType);
         } catch (AlipayApiException e) {
             LOG.debug("SDK refused the signature: {}", e.getMessage());
             throw new Refused(Outcome.BAD_SIGNATURE, "signature could not be checked (" + errCode(e) + ")");
@@ -61,7 +61,7 @@ final class SignatureVerifier {
         }
         if (!valid) {
             throw new Refused(Outcome.BAD_SIGNATURE, "signature does not verify with the configured Alipay "
-                    + (key.certPath().isPresent() ? "certificate" : "public key"));
+                    + (key.certificate().isPresent() ? "certificate" : "public key"));
         }
         return new VerifiedNotification(form);
     }
