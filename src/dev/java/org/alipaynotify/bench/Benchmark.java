@@ -46,7 +46,8 @@ import org.alipaynotify.dev.SandboxKeys;
  * <p>Options: {@code --war PATH} (default target/alipay-notify.war), {@code --pool N} (db.pool-size for the webapp
  * and the ceiling; default the webapp's own default), {@code --levels 1,8,32,128}, {@code --scale F} (multiplies
  * every phase's request count), {@code --heap 256m} (the server JVM's -Xmx), {@code --out FILE},
- * {@code --micro false} (skip the JMH micro-benchmarks, {@link MicroBench}, that otherwise end the run).
+ * {@code --micro false} (skip the JMH micro-benchmarks, {@link MicroBench}, that otherwise end the run),
+ * {@code --naive false} (skip the tutorial handler, e.g. to profile the server JVM with ours alone).
  * Database: ALIPAY_NOTIFY_BENCH_DB_URL (default jdbc:mysql://127.0.0.1:3306/, user root without password); when
  * that variable is unset and nothing answers there, an embedded MariaDB under target/bench/mariadb.
  */
@@ -67,13 +68,14 @@ public final class Benchmark {
     }
 
     /** The command line. */
-    record Options(Path war, int pool, int[] levels, double scale, String heap, Path out, boolean micro) {
+    record Options(Path war, int pool, int[] levels, double scale, String heap, Path out, boolean micro,
+            boolean naive) {
         static Options parse(String[] args) {
             Map<String, String> m = new HashMap<>();
             for (int i = 0; i < args.length; i++) {
                 if (!args[i].startsWith("--") || i + 1 == args.length) {
                     throw new IllegalArgumentException("usage: bench [--war PATH] [--pool N] [--levels 1,8,32,128]"
-                            + " [--scale F] [--heap 256m] [--out FILE] [--micro false]; got '" + args[i] + "'");
+                            + " [--scale F] [--heap 256m] [--out FILE] [--micro false] [--naive false]; got '" + args[i] + "'");
                 }
                 m.put(args[i].substring(2), args[++i]);
             }
@@ -83,7 +85,8 @@ public final class Benchmark {
                     Integer.parseInt(m.getOrDefault("pool", Integer.toString(webappDefaultPoolSize()))), levels,
                     Double.parseDouble(m.getOrDefault("scale", "1")), m.getOrDefault("heap", "256m"),
                     Path.of(m.getOrDefault("out", "target/bench/results.md")),
-                    Boolean.parseBoolean(m.getOrDefault("micro", "true")));
+                    Boolean.parseBoolean(m.getOrDefault("micro", "true")),
+                    Boolean.parseBoolean(m.getOrDefault("naive", "true")));
         }
     }
 
@@ -190,8 +193,10 @@ public final class Benchmark {
             }
             // Warm-ups of the server JVM (JIT, pool, caches), not reported.
             LoadGenerator.run(port, requests(port, "/alipay/notify", bodies.get("warm-up")), 32);
-            LoadGenerator.run(port, requests(port, "/naive/notify",
-                    bodies.get("warm-up").subList(0, Math.min(1_500, bodies.get("warm-up").size()))), 8);
+            if (options.naive()) {
+                LoadGenerator.run(port, requests(port, "/naive/notify",
+                        bodies.get("warm-up").subList(0, Math.min(1_500, bodies.get("warm-up").size()))), 8);
+            }
             stats(port, true);
             long gcBefore = stats(port, false).get("gc_count");
             long gcMsBefore = stats(port, false).get("gc_ms");
@@ -210,6 +215,9 @@ public final class Benchmark {
                 }
                 shares.put(c, Shares.of(before, stepSums(port), ours.latencies()));
 
+                if (!options.naive()) {
+                    continue;
+                }
                 List<byte[]> naiveBodies = mine.subList(0, Math.min(mine.size(), count("naive", c)));
                 cpu.start();
                 LoadGenerator.Run naive = LoadGenerator.run(port, requests(port, "/naive/notify", naiveBodies), c);
@@ -579,7 +587,7 @@ public final class Benchmark {
         for (int c : options.levels()) {
             double ceil = find(rows, "ceiling", c).latencies().perSecond();
             double ours = find(rows, "alipay-notify", c).latencies().perSecond();
-            double naive = find(rows, "naive", c).latencies().perSecond();
+            double naive = options.naive() ? find(rows, "naive", c).latencies().perSecond() : Double.NaN;
             out.add(String.format(Locale.ROOT, "| %d | %.0f | %.0f | %.0f | %.2f | %.2f |", c, ceil, ours, naive,
                     ours / ceil, ours / naive));
         }
