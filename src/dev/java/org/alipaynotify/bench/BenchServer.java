@@ -1,6 +1,5 @@
 package org.alipaynotify.bench;
 
-import com.sun.management.OperatingSystemMXBean;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -20,20 +19,21 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.ContextHandlerCollection;
 
 /**
- * The server JVM of the benchmark (started by {@link Benchmark} with the heap limit under test): Jetty 12 with the
- * built WAR at {@code /}, the tutorial handler at {@code /naive}, and {@code /bench/stats} reporting this JVM's heap,
- * GC and CPU, so the figures describe the server alone, not the load generator.
+ * A server JVM of the benchmark (started by {@link Benchmark} with the heap limit under test), Jetty 12 with
+ * {@code /bench/stats} reporting this JVM's heap and GC, and either the built WAR at {@code /} (mode {@code war}), or
+ * the reference handlers (mode {@code reference}): the tutorial handler at {@code /naive/notify} and an empty handler
+ * at {@code /bench/empty}. They never share a JVM with the WAR, so the JIT compiles the container for one handler.
  *
- * <p>Arguments: WAR path, port, certificate path, JDBC URL of the benchmark database. The webapp reads its settings
- * from the system properties the parent passes.
+ * <p>Arguments: mode, WAR path, port, certificate path, JDBC URL of the benchmark database. The webapp reads its
+ * settings from the system properties the parent passes.
  */
 public final class BenchServer {
     private BenchServer() {
     }
 
     public static void main(String[] args) throws Exception {
-        String war = args[0];
-        int port = Integer.parseInt(args[1]);
+        boolean war = args[0].equals("war");
+        int port = Integer.parseInt(args[2]);
         HeapWatch heap = new HeapWatch();
         heap.start();
 
@@ -43,16 +43,22 @@ public final class BenchServer {
         connector.setPort(port);
         server.addConnector(connector);
 
-        WebAppContext webapp = new WebAppContext();
-        webapp.setWar(war);
-        webapp.setContextPath("/");
-        ServletContextHandler naive = new ServletContextHandler("/naive");
-        naive.addServlet(new ServletHolder(new NaiveNotifyServlet(args[2], args[3], "root", "")), "/notify");
-        ServletContextHandler stats = new ServletContextHandler("/bench");
-        stats.addServlet(new ServletHolder(new StatsServlet(heap)), "/stats");
-        server.setHandler(new ContextHandlerCollection(webapp, naive, stats));
+        ServletContextHandler bench = new ServletContextHandler("/bench");
+        bench.addServlet(new ServletHolder(new StatsServlet(heap)), "/stats");
+        WebAppContext webapp = null;
+        if (war) {
+            webapp = new WebAppContext();
+            webapp.setWar(args[1]);
+            webapp.setContextPath("/");
+            server.setHandler(new ContextHandlerCollection(webapp, bench));
+        } else {
+            bench.addServlet(new ServletHolder(new EmptyHandler()), "/empty");
+            ServletContextHandler naive = new ServletContextHandler("/naive");
+            naive.addServlet(new ServletHolder(new NaiveNotifyServlet(args[3], args[4], "root", "")), "/notify");
+            server.setHandler(new ContextHandlerCollection(naive, bench));
+        }
         server.start();
-        if (webapp.getUnavailableException() != null) {
+        if (webapp != null && webapp.getUnavailableException() != null) {
             throw new IllegalStateException("the WAR did not start", webapp.getUnavailableException());
         }
         server.join();
@@ -88,6 +94,23 @@ public final class BenchServer {
         }
     }
 
+    /**
+     * Reads the body and answers {@code success}, nothing else: what the container, the network and the load
+     * generator cost per request on their own, the floor under any handler.
+     */
+    static final class EmptyHandler extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
+            request.getInputStream().readAllBytes();
+            byte[] answer = "success".getBytes(StandardCharsets.US_ASCII);
+            response.setContentType("text/plain;charset=US-ASCII");
+            response.setContentLength(answer.length);
+            response.getOutputStream().write(answer);
+        }
+    }
+
     /** {@code key value} lines; {@code ?reset=1} starts the peaks again after reading them. */
     static final class StatsServlet extends HttpServlet {
         private static final long serialVersionUID = 1L;
@@ -105,13 +128,11 @@ public final class BenchServer {
                 gcCount += Math.max(0, gc.getCollectionCount());
                 gcMs += Math.max(0, gc.getCollectionTime());
             }
-            OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
             String text = "heap_max " + Runtime.getRuntime().maxMemory()
                     + "\nheap_peak_used " + heap.peakUsed.get()
                     + "\nheap_peak_after_gc " + heap.peakAfterGc.get()
                     + "\ngc_count " + gcCount
-                    + "\ngc_ms " + gcMs
-                    + "\ncpu_ns " + os.getProcessCpuTime() + "\n";
+                    + "\ngc_ms " + gcMs + "\n";
             if ("1".equals(request.getParameter("reset"))) {
                 heap.peakUsed.set(0);
                 heap.peakAfterGc.set(0);

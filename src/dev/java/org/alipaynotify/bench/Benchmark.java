@@ -53,6 +53,7 @@ import org.alipaynotify.dev.SandboxKeys;
  */
 public final class Benchmark {
     static final String APP_ID = "2021000000000001";
+    static final Duration IDLE_AFTER_WARM_UP = Duration.ofSeconds(15);
     private static final Pattern STEP_SUM = Pattern.compile(
             "alipay_notify_step_duration_seconds_sum\\{step=\"(\\w+)\"} ([0-9.Ee+-]+)");
 
@@ -163,9 +164,11 @@ public final class Benchmark {
         // Every phase gets notifications of its own (distinct notify_id and order), signed before any clock runs.
         AlipaySigner signer = new AlipaySigner(keys.keyPair().getPrivate());
         Map<String, List<byte[]>> bodies = new LinkedHashMap<>();
-        // Warm-up: enough for C2 to compile the driver's and the container's paths in both JVMs (with 3,000 the
-        // ceiling's client CPU per transaction still varied by 1.7x between runs).
-        bodies.put("warm-up", sign(signer, "w", Math.max(1_000, (int) (6_000 * options.scale()))));
+        // Warm-up: enough for C2 to finish compiling the request path. Measured: a method called once per request
+        // reaches C2 after about 15,000 calls (Tier4CompileThreshold); after 30,000 applied notifications (and 60,000
+        // more acknowledged as duplicates) the server JVM still needed about 25,000 applied ones before its CPU per
+        // notification stopped falling (778 -> 539 -> 401 µs over three consecutive phases at the same concurrency).
+        bodies.put("warm-up", sign(signer, "w", Math.max(1_000, (int) (60_000 * options.scale()))));
         for (int c : options.levels()) {
             bodies.put("c" + c, sign(signer, "c" + c, count("ours", c)));
         }
@@ -173,37 +176,41 @@ public final class Benchmark {
         note("signed " + bodies.values().stream().mapToInt(List::size).sum() + " notifications in "
                 + seconds(started) + " s");
 
-        int port = freePort();
-        Process server = startServer(cert, port);
         List<Row> rows = new ArrayList<>();
         Map<Integer, Shares> shares = new LinkedHashMap<>();
+        // The ceiling first, with no server JVM running, all levels on one warmed pool, closed before the naive
+        // handler needs up to 128 connections of its own (MySQL's default max_connections is 151).
+        List<byte[]> warmUp = bodies.get("warm-up");
+        try (HikariDataSource pool = ceilingPool()) {
+            Cpu cpu = new Cpu(-1);
+            ceiling(pool, warmUp.subList(0, warmUp.size() / 2), 16, "cw"); // JIT, pool, caches: not reported
+            for (int c : options.levels()) {
+                cpu.start();
+                Latencies ceil = ceiling(pool, bodies.get("c" + c), c, "c" + c);
+                rows.add(new Row("ceiling", c, ceil, cpu.stop(ceil.count())));
+            }
+        }
+
+        // alipay-notify: the WAR alone in its server JVM. With the reference handlers in the same JVM, every switch
+        // of handler made the JIT recompile the container's call sites, and whichever level ran last was the
+        // fastest, by up to 1.5x; alone, it runs as in production.
         String heapLine;
+        int port = freePort();
+        Process server = startServer("war", cert, port);
         try {
-            awaitHealthy(port, server);
-            Cpu cpu = new Cpu(port);
-            // The ceiling first, all levels on one warmed pool, closed before the naive handler needs up to 128
-            // connections of its own (MySQL's default max_connections is 151).
-            try (HikariDataSource pool = ceilingPool()) {
-                ceiling(pool, bodies.get("warm-up"), 16, "cw"); // JIT, pool, caches: not reported
-                for (int c : options.levels()) {
-                    cpu.start();
-                    Latencies ceil = ceiling(pool, bodies.get("c" + c), c, "c" + c);
-                    rows.add(new Row("ceiling", c, ceil, cpu.stop(ceil.count())));
-                }
+            awaitReady(port, "/alipay/health", server);
+            Cpu cpu = new Cpu(server.pid());
+            LoadGenerator.Run warm = LoadGenerator.run(port, requests(port, "/alipay/notify", warmUp), 32);
+            if (warm.notSuccess() > 0) {
+                throw new IllegalStateException("warm-up: " + warm.notSuccess() + " not answered 200 success;"
+                        + " first: " + warm.firstFailure());
             }
-            // Warm-ups of the server JVM (JIT, pool, caches), not reported.
-            LoadGenerator.run(port, requests(port, "/alipay/notify", bodies.get("warm-up")), 32);
-            if (options.naive()) {
-                LoadGenerator.run(port, requests(port, "/naive/notify",
-                        bodies.get("warm-up").subList(0, Math.min(1_500, bodies.get("warm-up").size()))), 8);
-            }
+            idleForTheCompiler();
             stats(port, true);
             long gcBefore = stats(port, false).get("gc_count");
             long gcMsBefore = stats(port, false).get("gc_ms");
-
             for (int c : options.levels()) {
-                List<byte[]> mine = bodies.get("c" + c);
-                List<byte[]> requests = requests(port, "/alipay/notify", mine);
+                List<byte[]> requests = requests(port, "/alipay/notify", bodies.get("c" + c));
                 Map<String, Double> before = stepSums(port);
                 cpu.start();
                 LoadGenerator.Run ours = LoadGenerator.run(port, requests, c);
@@ -211,10 +218,35 @@ public final class Benchmark {
                 if (ours.notSuccess() > 0) {
                     throw new IllegalStateException(ours.notSuccess() + " notifications at concurrency " + c
                             + " were not answered 200 success; first: " + ours.firstFailure()
-                            + " (see target/bench/server.log)");
+                            + " (see target/bench/server-war.log)");
                 }
                 shares.put(c, Shares.of(before, stepSums(port), ours.latencies()));
+            }
+            Map<String, Long> end = stats(port, false);
+            heapLine = String.format(Locale.ROOT, "| %s | %.0f | %.0f | %d | %d |", options.heap(),
+                    end.get("heap_peak_used") / 1048576.0, end.get("heap_peak_after_gc") / 1048576.0,
+                    end.get("gc_count") - gcBefore, end.get("gc_ms") - gcMsBefore);
+        } finally {
+            stop(server);
+        }
 
+        // The references, in a server JVM of their own: the empty handler and the tutorial handler.
+        port = freePort();
+        server = startServer("reference", cert, port);
+        try {
+            awaitReady(port, "/bench/stats", server);
+            Cpu cpu = new Cpu(server.pid());
+            LoadGenerator.run(port, requests(port, "/bench/empty", warmUp), 32);
+            if (options.naive()) {
+                LoadGenerator.run(port, requests(port, "/naive/notify",
+                        warmUp.subList(0, Math.min(3_000, warmUp.size()))), 8);
+            }
+            idleForTheCompiler();
+            for (int c : options.levels()) {
+                List<byte[]> mine = bodies.get("c" + c);
+                cpu.start();
+                LoadGenerator.Run empty = LoadGenerator.run(port, requests(port, "/bench/empty", mine), c);
+                rows.add(new Row("empty handler", c, empty.latencies(), cpu.stop(mine.size())));
                 if (!options.naive()) {
                     continue;
                 }
@@ -227,15 +259,8 @@ public final class Benchmark {
                             + naiveBodies.size() + " not answered success (" + naive.firstFailure() + ")");
                 }
             }
-            Map<String, Long> end = stats(port, false);
-            heapLine = String.format(Locale.ROOT, "| %s | %.0f | %.0f | %d | %d |", options.heap(),
-                    end.get("heap_peak_used") / 1048576.0, end.get("heap_peak_after_gc") / 1048576.0,
-                    end.get("gc_count") - gcBefore, end.get("gc_ms") - gcMsBefore);
         } finally {
-            server.destroy();
-            if (!server.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
-                server.destroyForcibly();
-            }
+            stop(server);
         }
         String check = exactlyOnce(bodies);
         // After the server has stopped, so that nothing else competes for the cores.
@@ -392,7 +417,23 @@ public final class Benchmark {
 
     // ---- the server JVM ----
 
-    private Process startServer(Path cert, int port) throws IOException {
+    /**
+     * Under load the C2 compiler thread gets a small share of the two cores; its queue drains when the request
+     * threads stop.
+     */
+    private static void idleForTheCompiler() throws InterruptedException {
+        Thread.sleep(IDLE_AFTER_WARM_UP.toMillis());
+    }
+
+    private static void stop(Process server) throws InterruptedException {
+        server.destroy();
+        if (!server.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+            server.destroyForcibly();
+        }
+    }
+
+    /** @param mode {@code war} (the WAR alone) or {@code reference} (the empty and the tutorial handler) */
+    private Process startServer(String mode, Path cert, int port) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + options.heap(), "-Xms" + options.heap()));
         String extra = System.getenv("ALIPAY_NOTIFY_BENCH_SERVER_JVM_ARGS"); // e.g. a JFR recording, for profiling
@@ -403,22 +444,22 @@ public final class Benchmark {
                 "-Dalipay.app-id=" + APP_ID, "-Dalipay.seller-id=" + SandboxKeys.PID,
                 "-Dalipay.cert-path=" + cert, "-Ddb.url=" + dbUrl, "-Ddb.user=root",
                 "-Ddb.pool-size=" + options.pool(),
-                "-cp", System.getProperty("java.class.path"), BenchServer.class.getName(),
+                "-cp", System.getProperty("java.class.path"), BenchServer.class.getName(), mode,
                 options.war().toAbsolutePath().toString(), Integer.toString(port), cert.toString(), dbUrl));
-        Path log = work.resolve("server.log");
+        Path log = work.resolve("server-" + mode + ".log");
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
-    private static void awaitHealthy(int port, Process server) throws Exception {
+    private static void awaitReady(int port, String path, Process server) throws Exception {
         HttpClient client = HttpClient.newHttpClient();
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         while (System.nanoTime() < deadline) {
             if (!server.isAlive()) {
-                throw new IllegalStateException("the server JVM exited; see target/bench/server.log");
+                throw new IllegalStateException("the server JVM exited; see target/bench/server-*.log");
             }
             try {
                 HttpResponse<String> r = client.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + port + "/alipay/health")).build(),
+                        URI.create("http://127.0.0.1:" + port + path)).build(),
                         HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() == 200) {
                     return;
@@ -428,7 +469,7 @@ public final class Benchmark {
             }
             Thread.sleep(200);
         }
-        throw new IllegalStateException("the server did not become healthy in 90 s; see target/bench/server.log");
+        throw new IllegalStateException("the server did not become ready in 90 s; see target/bench/server-*.log");
     }
 
     private static String get(int port, String path) throws Exception {
@@ -456,35 +497,41 @@ public final class Benchmark {
 
     // ---- results ----
 
-    /** CPU time spent during a phase by the server JVM, the database server and this JVM (load or ceiling). */
+    /**
+     * CPU time spent during a phase by the server JVM, the database server and this JVM (load generator or ceiling),
+     * user and kernel, from /proc (Linux): the three share the machine's cores, so their sum per operation is what
+     * bounds the rate.
+     */
     static final class Cpu {
-        private final int port;
-        private final long dbPid;
-        private long server0;
-        private long db0;
-        private long self0;
+        private final long[] pids;
+        private long[][] start;
 
-        Cpu(int port) throws IOException {
-            this.port = port;
-            this.dbPid = mariadbPid();
+        Cpu(long serverPid) throws IOException {
+            this.pids = new long[] {serverPid, mariadbPid(), ProcessHandle.current().pid()};
         }
 
-        void start() throws Exception {
-            server0 = stats(port, false).get("cpu_ns");
-            db0 = dbCpuNanos(dbPid);
-            self0 = selfCpuNanos();
+        void start() {
+            start = read();
         }
 
-        /** Microseconds of CPU per operation: server, database, client. */
-        double[] stop(int operations) throws Exception {
-            return new double[] {(stats(port, false).get("cpu_ns") - server0) / 1e3 / operations,
-                    dbPid < 0 ? Double.NaN : (dbCpuNanos(dbPid) - db0) / 1e3 / operations,
-                    (selfCpuNanos() - self0) / 1e3 / operations};
+        /** Per operation, for server, database and client: {user µs, kernel µs}; NaN where unknown. */
+        double[][] stop(int operations) {
+            long[][] end = read();
+            double[][] out = new double[3][2];
+            for (int i = 0; i < 3; i++) {
+                for (int k = 0; k < 2; k++) {
+                    out[i][k] = end[i][k] < 0 ? Double.NaN : (end[i][k] - start[i][k]) / 1e3 / operations;
+                }
+            }
+            return out;
         }
 
-        private static long selfCpuNanos() {
-            return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
-                    .getProcessCpuTime();
+        private long[][] read() {
+            long[][] r = new long[3][];
+            for (int i = 0; i < 3; i++) {
+                r[i] = cpuNanos(pids[i]);
+            }
+            return r;
         }
 
         /** The local mariadbd (or mysqld), or -1 when there is none to read. */
@@ -508,22 +555,23 @@ public final class Benchmark {
             return -1;
         }
 
-        private static long dbCpuNanos(long pid) {
+        /** {user, kernel} nanoseconds of a process so far; {-1, -1} when unreadable. */
+        private static long[] cpuNanos(long pid) {
             if (pid < 0) {
-                return 0;
+                return new long[] {-1, -1};
             }
             try {
                 String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
                 String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
                 // utime and stime are fields 14 and 15 of /proc/PID/stat, in clock ticks (100 per second)
-                return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L;
+                return new long[] {Long.parseLong(f[11]) * 10_000_000L, Long.parseLong(f[12]) * 10_000_000L};
             } catch (IOException | RuntimeException e) {
-                return 0;
+                return new long[] {-1, -1};
             }
         }
     }
 
-    record Row(String system, int concurrency, Latencies latencies, double[] cpuMicros) {
+    record Row(String system, int concurrency, Latencies latencies, double[][] cpuMicros) {
     }
 
     /** Where the client-measured time of our requests went, from the webapp's step timers. */
@@ -582,28 +630,34 @@ public final class Benchmark {
         out.add("");
         out.add("### Throughput and ratios");
         out.add("");
-        out.add("| concurrency | ceiling tx/s | alipay-notify /s | naive /s | ours / ceiling | ours / naive |");
-        out.add("|---:|---:|---:|---:|---:|---:|");
+        out.add("| concurrency | ceiling tx/s | empty handler /s | alipay-notify /s | naive /s | ours / ceiling |"
+                + " ours / naive |");
+        out.add("|---:|---:|---:|---:|---:|---:|---:|");
         for (int c : options.levels()) {
             double ceil = find(rows, "ceiling", c).latencies().perSecond();
+            double empty = find(rows, "empty handler", c).latencies().perSecond();
             double ours = find(rows, "alipay-notify", c).latencies().perSecond();
             double naive = options.naive() ? find(rows, "naive", c).latencies().perSecond() : Double.NaN;
-            out.add(String.format(Locale.ROOT, "| %d | %.0f | %.0f | %.0f | %.2f | %.2f |", c, ceil, ours, naive,
-                    ours / ceil, ours / naive));
+            out.add(String.format(Locale.ROOT, "| %d | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f |", c, ceil, empty, ours,
+                    naive, ours / ceil, ours / naive));
         }
         out.add("");
         out.add("### Latency and CPU per operation");
         out.add("");
-        out.add("| system | concurrency | requests | per s | p50 ms | p99 ms | p99.9 ms | CPU µs: server JVM |"
-                + " database | client JVM |");
-        out.add("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        out.add("| system | concurrency | requests | per s | p50 ms | p99 ms | p99.9 ms | CPU µs per op: server JVM |"
+                + " database | client JVM | all three | of it kernel |");
+        out.add("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (Row r : rows) {
             Latencies l = r.latencies();
-            out.add(String.format(Locale.ROOT, "| %s | %d | %d | %.0f | %.2f | %.2f | %.2f | %s | %.0f | %.0f |",
-                    r.system(), r.concurrency(), l.count(), l.perSecond(), l.percentileMs(50),
+            double[][] cpu = r.cpuMicros();
+            boolean ceiling = r.system().equals("ceiling"); // the server JVM idles then: not counted
+            double total = (ceiling ? 0 : cpu[0][0] + cpu[0][1]) + cpu[1][0] + cpu[1][1] + cpu[2][0] + cpu[2][1];
+            double kernel = (ceiling ? 0 : cpu[0][1]) + cpu[1][1] + cpu[2][1];
+            out.add(String.format(Locale.ROOT, "| %s | %d | %d | %.0f | %.2f | %.2f | %.2f | %s | %.0f | %.0f | %.0f"
+                    + " | %.0f%% |", r.system(), r.concurrency(), l.count(), l.perSecond(), l.percentileMs(50),
                     l.percentileMs(99), l.percentileMs(99.9),
-                    r.system().equals("ceiling") ? "-" : String.format(Locale.ROOT, "%.0f", r.cpuMicros()[0]),
-                    r.cpuMicros()[1], r.cpuMicros()[2]));
+                    ceiling ? "-" : String.format(Locale.ROOT, "%.0f", cpu[0][0] + cpu[0][1]), cpu[1][0] + cpu[1][1],
+                    cpu[2][0] + cpu[2][1], total, 100 * kernel / total));
         }
         out.add("");
         out.add("### Where an alipay-notify request's time goes (share of client-measured latency)");
