@@ -1,28 +1,17 @@
 package org.alipaynotify;
 
-import java.util.concurrent.TimeUnit;
 import org.alipaynotify.bench.MicroBenchFixture;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * JMH: the body parser (step 2) on a realistic signed notification. In package org.alipaynotify, not .bench,
  * because FormBodyParser is package-private. Run through org.alipaynotify.bench.MicroBench (bin/jmh).
  */
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
+// Mode, time unit, forks and iterations: MicroBench sets them for every benchmark, in one place.
 @State(Scope.Benchmark)
-@Fork(value = 1, jvmArgsAppend = "-Xmx512m")
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
 public class FormBodyParserBench {
     private byte[] body;
 

@@ -33,6 +33,7 @@ public final class Settings {
     public static final String DB_USER = "db.user";
     public static final String DB_PASSWORD = "db.password";
     public static final String DB_POOL_SIZE = "db.pool-size";
+    public static final int DEFAULT_POOL_SIZE = 10;
     public static final String DB_INIT_SCHEMA = "db.init-schema";
     public static final String DB_CONNECTION_TIMEOUT_MS = "db.connection-timeout-ms";
     public static final String DB_LOCK_WAIT_TIMEOUT_SECONDS = "db.lock-wait-timeout-seconds";
@@ -98,7 +99,7 @@ public final class Settings {
         }
         dbUser = in.optional(DB_USER).orElse(null);
         dbPassword = in.raw(DB_PASSWORD);
-        poolSize = in.integer(DB_POOL_SIZE, 10, 1, 500);
+        poolSize = in.integer(DB_POOL_SIZE, DEFAULT_POOL_SIZE, 1, 500);
         initSchema = in.bool(DB_INIT_SCHEMA, true);
         connectionTimeoutMs = in.integer(DB_CONNECTION_TIMEOUT_MS, 5_000, 250, 600_000);
         lockWaitTimeoutSeconds = in.integer(DB_LOCK_WAIT_TIMEOUT_SECONDS, 10, 1, 3_600);

@@ -32,6 +32,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import org.alipaynotify.Schema;
+import org.alipaynotify.Settings;
 import org.alipaynotify.dev.AlipaySigner;
 import org.alipaynotify.dev.EmbeddedMariaDb;
 import org.alipaynotify.dev.SandboxKeys;
@@ -82,18 +83,12 @@ public final class Benchmark {
             int[] levels = java.util.Arrays.stream(m.getOrDefault("levels", "1,8,32,128").split(","))
                     .mapToInt(Integer::parseInt).toArray();
             return new Options(Path.of(m.getOrDefault("war", "target/alipay-notify.war")),
-                    Integer.parseInt(m.getOrDefault("pool", Integer.toString(webappDefaultPoolSize()))), levels,
+                    Integer.parseInt(m.getOrDefault("pool", Integer.toString(Settings.DEFAULT_POOL_SIZE))), levels,
                     Double.parseDouble(m.getOrDefault("scale", "1")), m.getOrDefault("heap", "256m"),
                     Path.of(m.getOrDefault("out", "target/bench/results.md")),
                     Boolean.parseBoolean(m.getOrDefault("micro", "true")),
                     Boolean.parseBoolean(m.getOrDefault("naive", "true")));
         }
-    }
-
-    private static int webappDefaultPoolSize() {
-        return org.alipaynotify.Settings.load(Map.of(org.alipaynotify.Settings.APP_ID, APP_ID,
-                org.alipaynotify.Settings.PUBLIC_KEY, SandboxKeys.generate().publicKeyBase64(),
-                org.alipaynotify.Settings.DB_URL, "jdbc:mysql://127.0.0.1/x"), Map.of()).poolSize();
     }
 
     /** Requests per phase at a concurrency: enough for a stable rate and p99.9, few enough for a 10-minute run. */
@@ -269,33 +264,13 @@ public final class Benchmark {
 
     // ---- preparation ----
 
+    /** The micro-benchmarks' notification, made distinct: its own notify_id, order and trade number. */
     private List<byte[]> sign(AlipaySigner signer, String phase, int n) {
         return IntStream.range(0, n).parallel().mapToObj(i -> {
-            Map<String, String> p = new LinkedHashMap<>();
-            String order = "bench-" + phase + "-" + i;
-            p.put("gmt_create", "2026-11-25 10:00:01");
-            p.put("charset", "utf-8");
-            p.put("seller_email", "merchant@example.com");
-            p.put("subject", "基准测试 订单 + benchmark order " + i);
-            p.put("buyer_id", "2088102177846880");
-            p.put("invoice_amount", "88.80");
+            Map<String, String> p = MicroBenchFixture.tradeSuccess();
             p.put("notify_id", "2026112500222100001" + phase + "x" + i);
-            p.put("fund_bill_list", "[{\"amount\":\"88.80\",\"fundChannel\":\"ALIPAYACCOUNT\"}]");
-            p.put("notify_type", "trade_status_sync");
-            p.put("trade_status", "TRADE_SUCCESS");
-            p.put("receipt_amount", "88.80");
-            p.put("buyer_pay_amount", "88.80");
-            p.put("app_id", APP_ID);
-            p.put("seller_id", SandboxKeys.PID);
-            p.put("gmt_payment", "2026-11-25 10:00:05");
-            p.put("notify_time", "2026-11-25 10:00:06");
-            p.put("version", "1.0");
-            p.put("out_trade_no", order);
-            p.put("total_amount", "88.80");
+            p.put("out_trade_no", "bench-" + phase + "-" + i);
             p.put("trade_no", "2026112522001446881" + i);
-            p.put("auth_app_id", APP_ID);
-            p.put("buyer_logon_id", "bud***@example.com");
-            p.put("point_amount", "0.00");
             return AlipaySigner.formBody(signer.signed(p));
         }).toList();
     }

@@ -37,7 +37,10 @@ public final class MicroBenchFixture implements AutoCloseable {
         body = AlipaySigner.formBody(signed);
     }
 
-    /** Field values shaped like a real sandbox notification (same set as the tests' Notifications.tradeSuccess). */
+    /**
+     * Field values shaped like a real sandbox notification (same set as the tests' Notifications.tradeSuccess); a
+     * fresh mutable map, which {@link Benchmark} makes distinct per notification.
+     */
     static Map<String, String> tradeSuccess() {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("gmt_create", "2026-11-25 10:00:00");

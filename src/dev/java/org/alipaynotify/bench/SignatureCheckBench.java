@@ -12,18 +12,11 @@ import java.security.cert.CertificateFactory;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * JMH: three ways to check one RSA2 notification signature (rule V1), so the cost of each choice is on record.
@@ -31,12 +24,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * so production passes a copy, and the copy is timed in all three to keep the comparison fair. Always the
  * 4-argument SDK forms with "RSA2" (the 3-argument ones use SHA1).
  */
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
+// Mode, time unit, forks and iterations: MicroBench sets them for every benchmark, in one place.
 @State(Scope.Benchmark)
-@Fork(value = 1, jvmArgsAppend = "-Xmx512m")
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
 public class SignatureCheckBench {
     private static final String CHARSET = "utf-8";
     private static final String SIGN_TYPE = "RSA2";
