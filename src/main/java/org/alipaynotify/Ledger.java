@@ -1,10 +1,10 @@
 package org.alipaynotify;
 
 /**
- * Step 5, apply: what the request path needs of the database. {@link TradeLedger} is the implementation; the
+ * Step 5, apply: what the request path needs of the database. the ledger package implements it; the
  * interface lets the fuzz tests drive the whole path with an in-memory stand-in.
  */
-interface Ledger {
+public interface Ledger {
     /** What was done, for the answer and the log line. */
     record Applied(Outcome outcome, String reason) {
     }

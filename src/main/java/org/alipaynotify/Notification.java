@@ -27,7 +27,7 @@ public record Notification(
         byte[] rawBody) {
 
     /** A partial or full refund is part of this notification. */
-    boolean carriesRefund() {
+    public boolean carriesRefund() {
         return refundFee != null && refundFee.signum() > 0;
     }
 }

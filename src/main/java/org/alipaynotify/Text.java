@@ -1,12 +1,12 @@
 package org.alipaynotify;
 
 /** Makes untrusted text safe for one log line. */
-final class Text {
+public final class Text {
     private Text() {
     }
 
     /** Control characters become '?', and the text is cut to at most {@code max} characters. */
-    static String printable(String s, int max) {
+    public static String printable(String s, int max) {
         if (s == null) {
             return "";
         }

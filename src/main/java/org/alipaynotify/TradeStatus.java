@@ -11,7 +11,7 @@ public enum TradeStatus {
     /** Closed unpaid (timeout, or closed by the merchant), or fully refunded after payment. */
     TRADE_CLOSED;
 
-    boolean isPaid() {
+    public boolean isPaid() {
         return this == TRADE_SUCCESS || this == TRADE_FINISHED;
     }
 }

@@ -12,9 +12,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import org.alipaynotify.LocalRun;
-import org.alipaynotify.Schema;
-import org.alipaynotify.Settings;
+import org.alipaynotify.boot.LocalRun;
+import org.alipaynotify.boot.Schema;
+import org.alipaynotify.config.Settings;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 

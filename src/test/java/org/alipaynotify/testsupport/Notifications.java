@@ -1,9 +1,9 @@
 package org.alipaynotify.testsupport;
 
 import java.util.LinkedHashMap;
-import org.alipaynotify.dev.SandboxKeys;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import org.alipaynotify.dev.SandboxKeys;
 
 /** Realistic trade_status_sync parameter sets, unique per call. */
 public final class Notifications {

@@ -8,7 +8,8 @@ import java.sql.Statement;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.concurrent.ThreadLocalRandom;
-import org.alipaynotify.Schema;
+import org.alipaynotify.boot.Schema;
+import org.alipaynotify.config.Settings;
 import org.alipaynotify.dev.EmbeddedMariaDb;
 
 /**
@@ -91,11 +92,11 @@ public final class TestDatabase {
     /** The settings a webapp under test needs for this database, certificate mode with the given certificate. */
     public java.util.Map<String, String> webappSettings(Path certificate) {
         java.util.Map<String, String> s = new java.util.HashMap<>();
-        s.put(org.alipaynotify.Settings.APP_ID, Notifications.APP_ID);
-        s.put(org.alipaynotify.Settings.CERT_PATH, certificate.toString());
-        s.put(org.alipaynotify.Settings.DB_URL, url());
-        s.put(org.alipaynotify.Settings.DB_USER, user);
-        s.put(org.alipaynotify.Settings.DB_PASSWORD, password);
+        s.put(Settings.APP_ID, Notifications.APP_ID);
+        s.put(Settings.CERT_PATH, certificate.toString());
+        s.put(Settings.DB_URL, url());
+        s.put(Settings.DB_USER, user);
+        s.put(Settings.DB_PASSWORD, password);
         return s;
     }
 

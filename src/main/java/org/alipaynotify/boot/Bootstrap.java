@@ -1,0 +1,167 @@
+package org.alipaynotify.boot;
+
+import com.zaxxer.hikari.HikariDataSource;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletContextEvent;
+import jakarta.servlet.ServletContextListener;
+import java.security.Provider;
+import java.security.Security;
+import java.sql.Connection;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
+import javax.sql.DataSource;
+import org.alipaynotify.config.Settings;
+import org.alipaynotify.config.SettingsException;
+import org.alipaynotify.keys.AlipayKey;
+import org.alipaynotify.keys.KeySource;
+import org.alipaynotify.ledger.TradeLedger;
+import org.alipaynotify.ops.Health;
+import org.alipaynotify.ops.NotifyMetrics;
+import org.alipaynotify.ops.Purge;
+import org.alipaynotify.request.BusinessChecker;
+import org.alipaynotify.request.NotifyEndpoint;
+import org.alipaynotify.request.NotifyPath;
+import org.alipaynotify.request.RefusalJournal;
+import org.alipaynotify.request.RequestReader;
+import org.alipaynotify.request.SignatureVerifier;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * Start-up and shutdown. Validates every setting and parses the Alipay key once; a wrong setting stops the webapp
+ * with one ERROR line naming the key. On shutdown releases everything this webapp put into JVM-wide places (pool,
+ * JDBC driver, Connector/J's cleanup thread, the SDK's BouncyCastle provider, MBeans, log4j) so an undeploy leaves
+ * no class loader behind.
+ */
+public final class Bootstrap implements ServletContextListener {
+    private static final Logger LOG = LogManager.getLogger(Bootstrap.class);
+
+    private LocalRun localRun;
+    private NotifyMetrics metrics;
+    private HikariDataSource ownPool;
+    private Health health;
+    private Purge purge;
+
+    @Override
+    public void contextInitialized(ServletContextEvent event) {
+        try {
+            Map<String, String> sys = Settings.systemProperties();
+            Map<String, String> env = System.getenv();
+            Map<String, String> fallback = Map.of();
+            if (Boolean.parseBoolean(sys.get(LocalRun.PROPERTY))) {
+                localRun = findLocalRun();
+                fallback = localRun.prepare(Settings.configuredKeys(sys, env));
+            }
+            DataSource containerDataSource = Database.lookupContainerDataSource();
+            Settings settings = Settings.load(sys, env, fallback, containerDataSource != null);
+            Clock clock = Clock.systemUTC();
+            AlipayKey key = AlipayKey.load(settings, clock);
+            KeySource keys = KeySource.of(key, settings, clock);
+            metrics = new NotifyMetrics();
+            DataSource dataSource;
+            if (containerDataSource != null) {
+                dataSource = containerDataSource;
+                LOG.info("Using the container's DataSource {}; the db.* settings are not used", Database.JNDI_NAME);
+            } else {
+                dataSource = ownPool = Database.open(settings, metrics);
+            }
+            if (settings.initSchema()) {
+                try (Connection c = dataSource.getConnection()) {
+                    Schema.apply(c);
+                }
+                LOG.info("Schema {} applied", Schema.RESOURCE);
+            }
+            if (key.certificate().isPresent()) {
+                metrics.certificateDaysUntilExpiry(keys, k -> k.get().daysUntilExpiry(clock).orElse(0L));
+            }
+            health = new Health(dataSource, keys, clock);
+            if (settings.retentionDays() > 0) {
+                purge = new Purge(dataSource, Duration.ofDays(settings.retentionDays()), clock);
+                purge.schedule();
+            }
+            NotifyEndpoint endpoint = new NotifyEndpoint(
+                    new RequestReader(settings.maxBodyBytes()),
+                    new NotifyPath(
+                            new SignatureVerifier(keys, settings.signType()),
+                            new BusinessChecker(settings.appId(), settings.sellerIds()),
+                            new TradeLedger(dataSource)),
+                    new RefusalJournal(dataSource),
+                    metrics);
+            ServletContext context = event.getServletContext();
+            context.setAttribute(NotifyEndpoint.ATTRIBUTE, endpoint);
+            context.setAttribute(Health.ATTRIBUTE, health);
+            context.setAttribute(NotifyMetrics.ATTRIBUTE, metrics);
+            LOG.info("alipay-notify {} ready: app_id {}, seller ids {}, {} mode, sign type {}, body limit {} bytes,"
+                            + " {}", Health.VERSION,
+                    settings.appId(), settings.sellerIds().isEmpty() ? "any" : settings.sellerIds(),
+                    key.certificate().isPresent() ? "certificate" : "public-key", settings.signType(),
+                    settings.maxBodyBytes(), ownPool != null ? "pool of " + settings.poolSize() + " connections"
+                            : "container DataSource");
+        } catch (SettingsException e) {
+            release();
+            LOG.error("alipay-notify cannot start: {}", e.getMessage());
+            throw new IllegalStateException("alipay-notify cannot start: " + e.getMessage());
+        } catch (Exception e) {
+            release();
+            LOG.error("alipay-notify cannot start: {}", e.toString());
+            throw new IllegalStateException("alipay-notify cannot start: " + e, e);
+        }
+    }
+
+    @Override
+    public void contextDestroyed(ServletContextEvent event) {
+        ServletContext context = event.getServletContext();
+        context.removeAttribute(NotifyEndpoint.ATTRIBUTE);
+        context.removeAttribute(Health.ATTRIBUTE);
+        context.removeAttribute(NotifyMetrics.ATTRIBUTE);
+        release();
+        LOG.info("alipay-notify stopped");
+        // Last: log4j-core lives in this webapp; its context and threads must go with it.
+        LogManager.shutdown();
+    }
+
+    private void release() {
+        if (purge != null) {
+            purge.close();
+            purge = null;
+        }
+        if (health != null) {
+            health.close();
+            health = null;
+        }
+        Database.close(ownPool);
+        ownPool = null;
+        if (metrics != null) {
+            metrics.close();
+            metrics = null;
+        }
+        if (localRun != null) {
+            localRun.close();
+            localRun = null;
+        }
+        removeOurBouncyCastle();
+    }
+
+    /** The SDK registers BouncyCastle JVM-wide; if the registered one came from this webapp, it must go too. */
+    private static void removeOurBouncyCastle() {
+        Provider bc = Security.getProvider("BC");
+        if (bc != null && bc.getClass().getClassLoader() == Bootstrap.class.getClassLoader()) {
+            Security.removeProvider("BC");
+        }
+    }
+
+    private static LocalRun findLocalRun() {
+        try {
+            return ServiceLoader.load(LocalRun.class, Bootstrap.class.getClassLoader()).findFirst()
+                    .orElseThrow(() -> new IllegalStateException(LocalRun.PROPERTY + " is true, but the local-run"
+                            + " classes (src/dev) are not on the class path: they exist only under mvn jetty:run,"
+                            + " never in the WAR. Configure the settings instead."));
+        } catch (ServiceConfigurationError e) {
+            throw new IllegalStateException(LocalRun.PROPERTY + " is true, but the local run cannot be loaded: "
+                    + e.getMessage(), e);
+        }
+    }
+}

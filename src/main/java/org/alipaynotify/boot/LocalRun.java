@@ -1,0 +1,26 @@
+package org.alipaynotify.boot;
+
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The development defaults of {@code mvn jetty:run}: an embedded database and a sandbox Alipay key for the settings
+ * left unset. The only implementation lives in {@code src/dev}, which is on the class path of the local run and the
+ * tests and never in the WAR; {@link Bootstrap} looks for it only when the system property {@link #PROPERTY} is
+ * {@code true}, which the pom sets for {@code jetty:run} alone. A deployed WAR therefore cannot fall into sandbox
+ * mode: without its settings it refuses to start and names them.
+ */
+public interface LocalRun extends AutoCloseable {
+    String PROPERTY = "alipay-notify.local-run";
+
+    /**
+     * Prepares what the configuration leaves out and returns settings for those keys only.
+     *
+     * @param configured the keys the system properties, environment or properties file already set
+     */
+    Map<String, String> prepare(Set<String> configured) throws Exception;
+
+    /** Stops what {@link #prepare} started. */
+    @Override
+    void close();
+}

