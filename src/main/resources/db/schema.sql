@@ -56,3 +56,42 @@ CREATE TABLE IF NOT EXISTS alipay_notify_refused (
     PRIMARY KEY (id),
     KEY idx_alipay_notify_refused_received_at (received_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- TEMPORARY (becomes migration V3 once versioned migrations land): issue 10.
+ALTER TABLE alipay_notify
+    ADD COLUMN IF NOT EXISTS app_id VARCHAR(64) NULL AFTER out_trade_no,
+    ADD COLUMN IF NOT EXISTS trade_no VARCHAR(64) NULL AFTER app_id;
+
+ALTER TABLE alipay_notify_refused
+    ADD COLUMN IF NOT EXISTS verified TINYINT(1) NOT NULL DEFAULT 0 AFTER reason,
+    ADD COLUMN IF NOT EXISTS claimed_app_id VARCHAR(64) NULL AFTER verified,
+    ADD COLUMN IF NOT EXISTS claimed_notify_id VARCHAR(128) NULL AFTER claimed_app_id,
+    ADD COLUMN IF NOT EXISTS claimed_out_trade_no VARCHAR(64) NULL AFTER claimed_notify_id,
+    ADD COLUMN IF NOT EXISTS body_length INT NULL AFTER claimed_out_trade_no,
+    ADD COLUMN IF NOT EXISTS body_sha256 CHAR(64) NULL AFTER body_length,
+    ADD COLUMN IF NOT EXISTS verified_sha256 CHAR(64) NULL AFTER body_sha256,
+    ADD COLUMN IF NOT EXISTS deliveries INT NOT NULL DEFAULT 1 AFTER verified_sha256,
+    ADD COLUMN IF NOT EXISTS last_received_at DATETIME(3) NULL AFTER deliveries,
+    ADD UNIQUE KEY IF NOT EXISTS uk_alipay_notify_refused_verified_sha256 (verified_sha256),
+    ADD KEY IF NOT EXISTS idx_alipay_notify_refused_claimed_out_trade_no (claimed_out_trade_no);
+
+CREATE TABLE IF NOT EXISTS alipay_notify_unmatched (
+    id                BIGINT        NOT NULL AUTO_INCREMENT,
+    notify_id         VARCHAR(128)  NOT NULL,
+    out_trade_no      VARCHAR(64)   NOT NULL,
+    app_id            VARCHAR(64)   NULL,
+    trade_no          VARCHAR(64)   NULL,
+    trade_status      VARCHAR(32)   NOT NULL,
+    total_amount      DECIMAL(12,2) NOT NULL,
+    notify_time       DATETIME      NULL,
+    charset           VARCHAR(16)   NOT NULL,
+    remote_addr       VARCHAR(64)   NULL,
+    raw_body          MEDIUMBLOB    NOT NULL,
+    deliveries        INT           NOT NULL DEFAULT 1,
+    received_at       DATETIME(3)   NOT NULL DEFAULT (UTC_TIMESTAMP(3)),
+    last_received_at  DATETIME(3)   NOT NULL DEFAULT (UTC_TIMESTAMP(3)),
+    PRIMARY KEY (id),
+    UNIQUE KEY uk_alipay_notify_unmatched_notify_id (notify_id),
+    KEY idx_alipay_notify_unmatched_out_trade_no (out_trade_no),
+    KEY idx_alipay_notify_unmatched_received_at (received_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

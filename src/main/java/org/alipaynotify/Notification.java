@@ -10,6 +10,7 @@ import java.time.LocalDateTime;
 public record Notification(
         String notifyId,
         LocalDateTime notifyTime,
+        String appId,
         String outTradeNo,
         String tradeNo,
         TradeStatus tradeStatus,

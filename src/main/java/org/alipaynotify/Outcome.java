@@ -4,8 +4,9 @@ package org.alipaynotify;
  * Every way one request can end. The answer body is {@code success} only for the outcomes that are acknowledged after
  * a commit; everything else answers {@code failure} so that Alipay delivers again.
  *
- * <p>4xx: the request can never succeed as sent (except {@link #UNKNOWN_ORDER}, which may succeed on a later delivery
- * once the order exists). 5xx: our own trouble; Alipay's retries will bring the notification back.
+ * <p>4xx: the request can never succeed as sent (except {@link #UNKNOWN_ORDER} and {@link #AMOUNT_MISMATCH}, which
+ * may succeed on a later delivery once the order exists or its amount was corrected; both are signed, so the ledger
+ * records them durably from the first delivery on). 5xx: our own trouble; Alipay's retries will bring the notification back.
  */
 public enum Outcome {
     /** The order moved to a later state. */
@@ -18,6 +19,11 @@ public enum Outcome {
     NO_CHANGE(200),
     /** This notify_id was already applied: acknowledged, nothing changed. */
     DUPLICATE(200),
+    /**
+     * A trade other than the one that paid the order (another trade_no for the same out_trade_no): recorded, the
+     * order unchanged but flagged when that trade moved money (a double payment someone must refund).
+     */
+    SECOND_TRADE(200),
 
     METHOD_NOT_ALLOWED(405),
     UNSUPPORTED_MEDIA_TYPE(415),
@@ -32,7 +38,9 @@ public enum Outcome {
     SELLER_ID_MISMATCH(403),
     UNSUPPORTED_NOTIFY_TYPE(400),
     UNKNOWN_TRADE_STATUS(400),
+    /** Signed, for no order we have: kept in alipay_notify_unmatched; answered failure, so Alipay redelivers. */
     UNKNOWN_ORDER(404),
+    /** Signed, for our order but another amount: money moved. Recorded, the order flagged, answered failure. */
     AMOUNT_MISMATCH(409),
 
     DATABASE_ERROR(503),
@@ -71,6 +79,8 @@ public enum Outcome {
                 return "duplicate";
             case LATE_PAYMENT:
                 return "late_payment";
+            case SECOND_TRADE:
+                return "second_trade";
             case BAD_SIGNATURE:
             case SIGN_TYPE_MISMATCH:
                 return "bad_signature";

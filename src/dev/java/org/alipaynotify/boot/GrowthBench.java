@@ -79,9 +79,10 @@ public final class GrowthBench {
                 Thread purger = new Thread(() -> {
                     long t0 = System.nanoTime();
                     try {
-                        long[] d = new Purge(pool, java.time.Duration.ofDays(365), Clock.systemUTC()).run();
+                        long[] d = new Purge(pool, java.time.Duration.ofDays(365), java.time.Duration.ofDays(365),
+                                Clock.systemUTC()).run();
                         purged[0] = d[0];
-                        purged[1] = d[1];
+                        purged[1] = d[2];
                     } catch (Exception e) {
                         throw new IllegalStateException(e);
                     }

@@ -42,6 +42,8 @@ public final class Bootstrap implements ServletContextListener {
     private LocalRun localRun;
     private NotifyMetrics metrics;
     private HikariDataSource ownPool;
+    private HikariDataSource journalPool;
+    private RefusalJournal journal;
     private Health health;
     private Purge purge;
 
@@ -62,11 +64,14 @@ public final class Bootstrap implements ServletContextListener {
             KeySource keys = KeySource.of(key, settings, clock);
             metrics = new NotifyMetrics();
             DataSource dataSource;
+            DataSource journalSource;
             if (containerDataSource != null) {
-                dataSource = containerDataSource;
-                LOG.info("Using the container's DataSource {}; the db.* settings are not used", Database.JNDI_NAME);
+                dataSource = journalSource = containerDataSource;
+                LOG.info("Using the container's DataSource {}; the db.* settings are not used (refusal records take"
+                        + " at most one of its connections)", Database.JNDI_NAME);
             } else {
                 dataSource = ownPool = Database.open(settings, metrics);
+                journalSource = journalPool = Database.openJournalPool(settings, metrics);
             }
             if (settings.initSchema()) {
                 try (Connection c = dataSource.getConnection()) {
@@ -78,17 +83,20 @@ public final class Bootstrap implements ServletContextListener {
                 metrics.certificateDaysUntilExpiry(keys, k -> k.get().daysUntilExpiry(clock).orElse(0L));
             }
             health = new Health(dataSource, keys, clock);
-            if (settings.retentionDays() > 0) {
-                purge = new Purge(dataSource, Duration.ofDays(settings.retentionDays()), clock);
+            purge = new Purge(dataSource, Duration.ofDays(settings.retentionDays()),
+                    Duration.ofDays(settings.refusalRetentionDays()), clock);
+            if (purge.anything()) {
                 purge.schedule();
             }
+            journal = new RefusalJournal(journalSource, settings.refusalRecordsPerSecond(), clock);
+            metrics.refusalRecords(journal);
             NotifyEndpoint endpoint = new NotifyEndpoint(
                     new RequestReader(settings.maxBodyBytes()),
                     new NotifyPath(
                             new SignatureVerifier(keys, settings.signType()),
                             new BusinessChecker(settings.appId(), settings.sellerIds()),
                             new TradeLedger(dataSource)),
-                    new RefusalJournal(dataSource),
+                    journal,
                     metrics);
             ServletContext context = event.getServletContext();
             context.setAttribute(NotifyEndpoint.ATTRIBUTE, endpoint);
@@ -124,6 +132,12 @@ public final class Bootstrap implements ServletContextListener {
     }
 
     private void release() {
+        if (journal != null) {
+            journal.close();
+            journal = null;
+        }
+        Database.closePool(journalPool);
+        journalPool = null;
         if (purge != null) {
             purge.close();
             purge = null;

@@ -61,8 +61,21 @@ public final class Database {
     }
 
     static HikariDataSource open(Settings s, NotifyMetrics metrics) {
+        return open(s, metrics, "alipay-notify", s.poolSize(), Map.of());
+    }
+
+    /**
+     * The refusal journal's own pool: one connection, so that refusal records (which anyone on the internet can
+     * cause) never wait for, nor take, a connection a notification needs. Batches are sent as multi-row inserts.
+     */
+    static HikariDataSource openJournalPool(Settings s, NotifyMetrics metrics) {
+        return open(s, metrics, "alipay-notify-refusals", 1, Map.of("rewriteBatchedStatements", "true"));
+    }
+
+    private static HikariDataSource open(Settings s, NotifyMetrics metrics, String name, int size,
+            Map<String, String> extraDriverProperties) {
         HikariConfig config = new HikariConfig();
-        config.setPoolName("alipay-notify");
+        config.setPoolName(name);
         String url = s.dbUrl().orElseThrow(() -> new SettingsException(Settings.DB_URL, "is required"));
         config.setJdbcUrl(url);
         if (metrics != null) {
@@ -72,7 +85,7 @@ public final class Database {
         config.setDriverClassName("com.mysql.cj.jdbc.Driver");
         s.dbUser().ifPresent(config::setUsername);
         s.dbPassword().ifPresent(config::setPassword);
-        config.setMaximumPoolSize(s.poolSize());
+        config.setMaximumPoolSize(size);
         config.setAutoCommit(false);
         // READ COMMITTED: the order row lock serializes what must be serialized; no gap locks between others.
         config.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
@@ -80,6 +93,7 @@ public final class Database {
         // Set on every new connection alike, so no pooled connection carries a different value.
         config.setConnectionInitSql("SET SESSION innodb_lock_wait_timeout = " + s.lockWaitTimeoutSeconds());
         DRIVER_PROPERTIES.forEach(config::addDataSourceProperty);
+        extraDriverProperties.forEach(config::addDataSourceProperty);
         try {
             return new HikariDataSource(config);
         } catch (RuntimeException e) {
@@ -92,14 +106,19 @@ public final class Database {
         }
     }
 
+    /** Closes a pool and nothing else. */
+    static void closePool(HikariDataSource ds) {
+        if (ds != null) {
+            ds.close();
+        }
+    }
+
     /**
      * Closes the pool, then releases what Connector/J keeps JVM-wide (its driver registration and its cleanup
      * thread), which would otherwise pin this webapp's class loader after an undeploy.
      */
     public static void close(HikariDataSource ds) {
-        if (ds != null) {
-            ds.close();
-        }
+        closePool(ds);
         ClassLoader ours = Database.class.getClassLoader();
         for (Driver d : Collections.list(DriverManager.getDrivers())) {
             if (d.getClass().getClassLoader() == ours) {

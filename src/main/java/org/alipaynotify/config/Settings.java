@@ -39,12 +39,15 @@ public final class Settings {
     public static final String DB_LOCK_WAIT_TIMEOUT_SECONDS = "db.lock-wait-timeout-seconds";
     public static final String MAX_BODY_BYTES = "notify.max-body-bytes";
     public static final String RETENTION_DAYS = "notify.retention-days";
+    public static final String REFUSAL_RECORDS_PER_SECOND = "notify.refusal-records-per-second";
+    public static final String REFUSAL_RETENTION_DAYS = "notify.refusal-retention-days";
 
     /** Every key this application reads; a properties file holding another key of ours is a typo and refused. */
     public static final List<String> KEYS = List.of(APP_ID, SELLER_ID, CERT_PATH, PUBLIC_KEY, SIGN_TYPE,
             CERT_RELOAD_SECONDS, DB_URL,
             DB_USER, DB_PASSWORD, DB_POOL_SIZE, DB_INIT_SCHEMA, DB_CONNECTION_TIMEOUT_MS,
-            DB_LOCK_WAIT_TIMEOUT_SECONDS, MAX_BODY_BYTES, RETENTION_DAYS);
+            DB_LOCK_WAIT_TIMEOUT_SECONDS, MAX_BODY_BYTES, RETENTION_DAYS, REFUSAL_RECORDS_PER_SECOND,
+            REFUSAL_RETENTION_DAYS);
 
     public enum SignType { RSA2, RSA }
 
@@ -64,6 +67,8 @@ public final class Settings {
     private final int lockWaitTimeoutSeconds;
     private final int maxBodyBytes;
     private final int retentionDays;
+    private final int refusalRecordsPerSecond;
+    private final int refusalRetentionDays;
 
     private Settings(Lookup in, boolean containerDataSource) {
         requireAllPresent(in, containerDataSource);
@@ -110,6 +115,9 @@ public final class Settings {
             throw new SettingsException(RETENTION_DAYS, "must be 0 (keep for ever) or at least 3, got "
                     + retentionDays);
         }
+        refusalRecordsPerSecond = in.integer(REFUSAL_RECORDS_PER_SECOND, 20, 0, 100_000);
+        // Refusals are mostly junk from whoever can reach the URL: a fresh install must not keep them for ever.
+        refusalRetentionDays = in.integer(REFUSAL_RETENTION_DAYS, 14, 0, 36_500);
     }
 
     /** Reads the real system properties and environment. */
@@ -237,8 +245,12 @@ public final class Settings {
     public int connectionTimeoutMs() { return connectionTimeoutMs; }
     public int lockWaitTimeoutSeconds() { return lockWaitTimeoutSeconds; }
     public int maxBodyBytes() { return maxBodyBytes; }
-    /** Days to keep notification and refusal records; 0: for ever. */
+    /** Days to keep notification records (alipay_notify, alipay_notify_unmatched); 0: for ever. */
     public int retentionDays() { return retentionDays; }
+    /** Refusal records written per second at most (and as many more after verification); 0: none unverified. */
+    public int refusalRecordsPerSecond() { return refusalRecordsPerSecond; }
+    /** Days to keep refusal records (alipay_notify_refused); 0: for ever. */
+    public int refusalRetentionDays() { return refusalRetentionDays; }
 
     /** The three sources in order of precedence. */
     private static final class Lookup {

@@ -67,9 +67,12 @@ public record OrderRow(
                 receiptAmount, buyerPayAmount, refundFee, gmtRefund, gmtClose, needsAttention, attentionReason);
     }
 
+    /** Flags the row for a person; a reason already there stays first (the notification records hold the rest). */
     OrderRow withAttention(String reason) {
+        String reasons = !needsAttention || attentionReason == null || attentionReason.contains(reason) ? reason
+                : attentionReason + "; " + reason;
         return new OrderRow(outTradeNo, totalAmount, tradeStatus, paid, tradeNo, buyerId, sellerId, gmtPayment,
-                receiptAmount, buyerPayAmount, refundFee, gmtRefund, gmtClose, true, reason);
+                receiptAmount, buyerPayAmount, refundFee, gmtRefund, gmtClose, true, reasons);
     }
 
     OrderRow withClose(LocalDateTime at) {
@@ -94,6 +97,16 @@ public record OrderRow(
                 refundGrows ? n.refundFee() : refundFee,
                 refundGrows && n.gmtRefund() != null ? n.gmtRefund() : gmtRefund,
                 gmtClose, needsAttention, attentionReason);
+    }
+
+    /** The facts of the trade that paid: its own, where it brings them, over any an unpaid trade left. */
+    OrderRow withPaymentFacts(Notification n) {
+        OrderRow f = withFacts(n);
+        return new OrderRow(outTradeNo, totalAmount, tradeStatus, paid,
+                first(n.tradeNo(), f.tradeNo), first(n.buyerId(), f.buyerId), first(n.sellerId(), f.sellerId),
+                first(n.gmtPayment(), f.gmtPayment), first(n.receiptAmount(), f.receiptAmount),
+                first(n.buyerPayAmount(), f.buyerPayAmount), f.refundFee, f.gmtRefund, gmtClose, needsAttention,
+                attentionReason);
     }
 
     private static <T> T first(T current, T arriving) {

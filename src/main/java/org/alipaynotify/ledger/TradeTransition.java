@@ -24,7 +24,12 @@ public final class TradeTransition {
     public static Result decide(OrderRow order, Notification n) {
         TradeStatus from = order.tradeStatus();
         TradeStatus to = n.tradeStatus();
-        OrderRow facts = order.withFacts(n);
+        if (order.paid() && order.tradeNo() != null && n.tradeNo() != null && !order.tradeNo().equals(n.tradeNo())) {
+            return secondTrade(order, n);
+        }
+        // A payment's own trade facts win over those an unpaid trade left (another trade of this out_trade_no that
+        // closed unpaid may have been recorded first).
+        OrderRow facts = !order.paid() && to.isPaid() ? order.withPaymentFacts(n) : order.withFacts(n);
         boolean refundGrew = facts.refundFee() != null && !facts.refundFee().equals(order.refundFee());
         // A TRADE_CLOSED with payment facts is a full refund of a payment we may have missed.
         boolean paymentSeen = to.isPaid() || (to == TRADE_CLOSED && (n.gmtPayment() != null || n.carriesRefund()));
@@ -55,5 +60,17 @@ public final class TradeTransition {
                     + (n.outBizNo() != null ? " (out_biz_no " + n.outBizNo() + ")" : ""));
         }
         return new Result(Outcome.NO_CHANGE, stays, to == from ? "already " + from : to + " is not after " + from);
+    }
+
+    /**
+     * The order was paid by one trade and this notification is about another (several apps or sellers can create
+     * trades for one out_trade_no). Applying it would let, say, that trade's TRADE_CLOSED close an order paid by the
+     * first: nothing of the order changes. If that trade moved money, the buyer paid twice and a person must refund.
+     */
+    private static Result secondTrade(OrderRow order, Notification n) {
+        boolean moneyMoved = n.tradeStatus().isPaid() || n.gmtPayment() != null || n.carriesRefund();
+        String reason = "trade_no " + n.tradeNo() + " (" + n.tradeStatus() + ") is not " + order.tradeNo()
+                + ", which paid this order" + (moneyMoved ? ": a second payment, refund it" : "");
+        return new Result(Outcome.SECOND_TRADE, moneyMoved ? order.withAttention(reason) : order, reason);
     }
 }

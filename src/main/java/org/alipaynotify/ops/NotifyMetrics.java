@@ -3,6 +3,7 @@ package org.alipaynotify.ops;
 import com.zaxxer.hikari.HikariConfig;
 import io.micrometer.core.instrument.Clock;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -19,6 +20,7 @@ import java.util.function.ToDoubleFunction;
 import org.alipaynotify.Outcome;
 import org.alipaynotify.request.NotifyEndpoint;
 import org.alipaynotify.request.NotifyPath;
+import org.alipaynotify.request.RefusalJournal;
 
 /**
  * The webapp's meters, one registry per deployment (no global registry, so a redeploy starts clean and an undeploy
@@ -31,6 +33,7 @@ public final class NotifyMetrics implements NotifyEndpoint.Observer, AutoCloseab
     static final String DURATION = "alipay_notify.request.duration";
     static final String STEP = "alipay_notify.step.duration";
     static final String CERT_DAYS = "alipay_notify.certificate.days_until_expiry";
+    static final String REFUSAL_RECORDS = "alipay_notify.refusal_records";
 
     private final PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final JmxMeterRegistry jmx = new JmxMeterRegistry(new JmxConfig() {
@@ -95,6 +98,19 @@ public final class NotifyMetrics implements NotifyEndpoint.Observer, AutoCloseab
     private static void recordStep(Timer timer, long nanos) {
         if (nanos > 0) {
             timer.record(nanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** What became of refused requests' records: written, or dropped and why (a flood shows here, not on disk). */
+    public void refusalRecords(RefusalJournal journal) {
+        FunctionCounter.builder(REFUSAL_RECORDS, journal, RefusalJournal::written)
+                .description("Records of refused requests written to alipay_notify_refused, or not written and why")
+                .tag("result", "written").register(registry);
+        for (RefusalJournal.Dropped why : RefusalJournal.Dropped.values()) {
+            FunctionCounter.builder(REFUSAL_RECORDS, journal, j -> j.dropped(why))
+                    .description("Records of refused requests written to alipay_notify_refused, or not written and"
+                            + " why")
+                    .tag("result", "dropped_" + why.name().toLowerCase(java.util.Locale.ROOT)).register(registry);
         }
     }
 

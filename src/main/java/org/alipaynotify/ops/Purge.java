@@ -15,26 +15,39 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
- * Retention ({@code notify.retention-days}): deletes notification records (alipay_notify) and refusal records
- * (alipay_notify_refused) received before the cut-off, in batches of {@link #BATCH} rows, each its own short
- * transaction on the received_at index, so no lock is held for long and the request path never waits behind it.
- * Orders are never touched. Runs once an hour on one daemon thread that stops with the webapp; several instances may
- * purge at once harmlessly.
+ * Retention: deletes records received before their table's cut-off ({@code notify.retention-days} for the signed
+ * notification records alipay_notify and alipay_notify_unmatched, {@code notify.refusal-retention-days} for
+ * alipay_notify_refused; 0 keeps a table for ever), in batches of {@link #BATCH} rows, each its own short transaction
+ * on the received_at index, so no lock is held for long and the request path never waits behind it. Orders are never
+ * touched. Runs once an hour on one daemon thread that stops with the webapp; several instances may purge at once
+ * harmlessly.
  */
 public final class Purge implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(Purge.class);
     public static final int BATCH = 1_000;
-    static final String[] TABLES = {"alipay_notify", "alipay_notify_refused"};
+    /** In the order of {@link #run()}'s answer. */
+    public static final String[] TABLES = {"alipay_notify", "alipay_notify_unmatched", "alipay_notify_refused"};
 
     private final DataSource dataSource;
-    private final Duration retention;
+    private final Duration[] retention;
     private final Clock clock;
     private ScheduledExecutorService scheduler;
 
-    public Purge(DataSource dataSource, Duration retention, Clock clock) {
+    /** @param notifications retention of the notification records, {@link Duration#ZERO} for ever; refusals alike */
+    public Purge(DataSource dataSource, Duration notifications, Duration refusals, Clock clock) {
         this.dataSource = dataSource;
-        this.retention = retention;
+        this.retention = new Duration[] {notifications, notifications, refusals};
         this.clock = clock;
+    }
+
+    /** Whether any table has a retention at all (else there is nothing to schedule). */
+    public boolean anything() {
+        for (Duration d : retention) {
+            if (!d.isZero()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Starts the hourly purge, the first a minute after start-up. */
@@ -55,11 +68,15 @@ public final class Purge implements AutoCloseable {
         }
     }
 
-    /** Deletes what is older than the retention; returns the rows deleted per table, in {@link #TABLES} order. */
+    /** Deletes what is older than each table's retention; returns the rows deleted per table, in {@link #TABLES} order. */
     public long[] run() throws SQLException {
-        Instant cutoff = clock.instant().minus(retention);
         long[] deleted = new long[TABLES.length];
+        StringBuilder done = new StringBuilder();
         for (int i = 0; i < TABLES.length; i++) {
+            if (retention[i].isZero()) {
+                continue;
+            }
+            Instant cutoff = clock.instant().minus(retention[i]);
             String sql = "DELETE FROM " + TABLES[i] + " WHERE received_at < ? ORDER BY received_at LIMIT " + BATCH;
             int n;
             do {
@@ -75,10 +92,13 @@ public final class Purge implements AutoCloseable {
                 }
                 deleted[i] += n;
             } while (n == BATCH);
+            if (deleted[i] > 0) {
+                done.append(done.length() == 0 ? "" : ", ").append(deleted[i]).append(" from ").append(TABLES[i])
+                        .append(" (received before ").append(cutoff).append(')');
+            }
         }
-        if (deleted[0] + deleted[1] > 0) {
-            LOG.info("Retention purge: {} notifications and {} refusals received before {} deleted", deleted[0],
-                    deleted[1], cutoff);
+        if (done.length() > 0) {
+            LOG.info("Retention purge deleted {}", done);
         }
         return deleted;
     }

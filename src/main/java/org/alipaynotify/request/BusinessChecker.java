@@ -67,6 +67,7 @@ public final class BusinessChecker {
         return new Notification(
                 id(required(n, "notify_id", 128), "notify_id"),
                 time(n, "notify_time"),
+                app,
                 id(required(n, "out_trade_no", 64), "out_trade_no"),
                 optional(n, "trade_no", 64),
                 tradeStatus,

@@ -10,8 +10,13 @@ import org.alipaynotify.Refused;
  * fuzz tests drive exactly this sequence.
  */
 public final class NotifyPath {
-    /** How it ended; {@code form} is null when the body did not parse. */
-    public record Result(Outcome outcome, String reason, NotifyForm form, StepTimes times) {
+    /**
+     * How it ended; {@code form} is null when the body did not parse. {@code verified}: the signature verified, so
+     * the body is Alipay's. {@code recorded}: the ledger committed a record of it (also for an outcome answered
+     * failure), so it is no refusal to journal.
+     */
+    public record Result(Outcome outcome, String reason, NotifyForm form, StepTimes times, boolean verified,
+            boolean recorded) {
     }
 
     /**
@@ -33,6 +38,7 @@ public final class NotifyPath {
 
     public Result process(byte[] body, String remoteAddr) {
         NotifyForm form = null;
+        boolean verifiedOk = false;
         long[] t = new long[5];
         int reached = 0;
         t[0] = System.nanoTime();
@@ -40,15 +46,16 @@ public final class NotifyPath {
             form = FormBodyParser.parse(body);
             t[++reached] = System.nanoTime();
             VerifiedNotification verified = verifier.verify(form);
+            verifiedOk = true;
             t[++reached] = System.nanoTime();
             Notification notification = checker.check(verified);
             t[++reached] = System.nanoTime();
             Ledger.Applied applied = ledger.apply(notification, remoteAddr);
             t[++reached] = System.nanoTime();
-            return new Result(applied.outcome(), applied.reason(), form, times(t, reached));
+            return new Result(applied.outcome(), applied.reason(), form, times(t, reached), true, true);
         } catch (Refused refused) {
             t[++reached] = System.nanoTime(); // the step that refused took its time too
-            return new Result(refused.outcome(), refused.reason(), form, times(t, reached));
+            return new Result(refused.outcome(), refused.reason(), form, times(t, reached), verifiedOk, false);
         }
     }
 

@@ -41,17 +41,14 @@ public final class NotifyServlet extends HttpServlet {
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
         long started = System.nanoTime();
-        String remote = request.getRemoteAddr();
+        String remote = Text.address(request.getRemoteAddr());
         byte[] body = null;
-        NotifyForm form = null;
-        NotifyPath.StepTimes steps = null;
+        NotifyPath.Result result = null;
         Outcome outcome;
         String reason;
         try {
             body = endpoint.reader().read(request);
-            NotifyPath.Result result = endpoint.path().process(body, remote);
-            form = result.form();
-            steps = result.times();
+            result = endpoint.path().process(body, remote);
             outcome = result.outcome();
             reason = result.reason();
         } catch (Refused refused) {
@@ -62,13 +59,17 @@ public final class NotifyServlet extends HttpServlet {
             outcome = Outcome.INTERNAL_ERROR;
             reason = e.getClass().getSimpleName();
         }
-        if (!outcome.acknowledged()) {
-            endpoint.journal().record(remote, outcome, reason, body);
+        NotifyForm form = result == null ? null : result.form();
+        boolean logged = true;
+        if (!outcome.acknowledged() && (result == null || !result.recorded())) {
+            logged = endpoint.journal().record(remote, outcome, reason, body, form, result != null && result.verified());
         }
         answer(response, outcome);
         long elapsed = System.nanoTime() - started;
-        endpoint.observer().answered(outcome, elapsed, steps);
-        log(form, remote, outcome, reason, elapsed / 1_000_000);
+        endpoint.observer().answered(outcome, elapsed, result == null ? null : result.times());
+        if (logged) {
+            log(form, remote, outcome, reason, elapsed / 1_000_000);
+        }
     }
 
     private static void answer(HttpServletResponse response, Outcome outcome) throws IOException {
@@ -109,6 +110,7 @@ public final class NotifyServlet extends HttpServlet {
     private static Level levelOf(Outcome outcome) {
         switch (outcome) {
             case LATE_PAYMENT:
+            case SECOND_TRADE:
             case AMOUNT_MISMATCH:
             case APP_ID_MISMATCH:
             case SELLER_ID_MISMATCH:

@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import javax.sql.DataSource;
+import org.alipaynotify.Ledger;
 import org.alipaynotify.Notification;
 import org.alipaynotify.Outcome;
 import org.alipaynotify.Refused;
@@ -147,11 +148,51 @@ class TradeLedgerIT {
     }
 
     @Test
-    void unknownOrderIsRefusedAndLeavesNoRecord() throws Exception {
+    void unknownOrderIsKeptWithItsDeliveriesCountedAndStaysRefused() throws Exception {
         String id = Notifications.uniqueId("missing-");
-        Refused r = assertThrows(Refused.class, () -> apply(Notifications.tradeSuccess(id, "1.00")));
-        assertEquals(Outcome.UNKNOWN_ORDER, r.outcome());
+        Map<String, String> p = Notifications.tradeSuccess(id, "1.00");
+        Ledger.Applied first = ledger.apply(notification(p), "203.0.113.7");
+        assertEquals(Outcome.UNKNOWN_ORDER, first.outcome(), "still refused: Alipay redelivers in case it is late");
+        assertEquals(Outcome.UNKNOWN_ORDER, apply(p));
+        assertEquals(Outcome.UNKNOWN_ORDER, apply(p));
         assertEquals(0, notifyRows(id));
+        Map<String, Object> kept = row("SELECT * FROM alipay_notify_unmatched WHERE notify_id = ?", p.get("notify_id"));
+        assertEquals(id, kept.get("out_trade_no"));
+        assertEquals(3, ((Number) kept.get("deliveries")).intValue());
+        assertEquals(p.get("trade_no"), kept.get("trade_no"));
+        assertEquals(Notifications.APP_ID, kept.get("app_id"));
+        assertEquals("TRADE_SUCCESS", kept.get("trade_status"));
+        assertEquals("203.0.113.7", kept.get("remote_addr"));
+        assertArrayEquals(AlipaySigner.formBody(p), (byte[]) kept.get("raw_body"));
+        assertEquals(1L, unresolved(p.get("notify_id")), "visible as unresolved");
+
+        db.insertOrder(id, "1.00"); // the order arrives late
+        assertEquals(Outcome.APPLIED, apply(p));
+        assertEquals("TRADE_SUCCESS", order(id).get("trade_status"));
+        assertEquals(0L, unresolved(p.get("notify_id")), "resolved once applied");
+    }
+
+    /** The README's query for unmatched notifications nobody has applied yet. */
+    static long unresolved(String notifyId) throws SQLException {
+        return ((Number) db.scalar("SELECT COUNT(*) FROM alipay_notify_unmatched u"
+                + " LEFT JOIN alipay_notify n ON n.notify_id = u.notify_id"
+                + " WHERE n.id IS NULL AND u.notify_id = ?", notifyId)).longValue();
+    }
+
+    static Map<String, Object> row(String sql, Object... args) throws SQLException {
+        try (Connection c = db.connect(); var ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setObject(i + 1, args[i]);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                assertTrue(rs.next(), "a row for " + sql);
+                Map<String, Object> row = new HashMap<>();
+                for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                    row.put(rs.getMetaData().getColumnLabel(i), rs.getObject(i));
+                }
+                return row;
+            }
+        }
     }
 
     @Test
@@ -159,20 +200,129 @@ class TradeLedgerIT {
         // 'X ' and 'X' are equal under PAD SPACE collations: the lock finds the row, the ledger must still refuse it
         String id = Notifications.uniqueId("pad-");
         db.insertOrder(id + " ", "1.00");
-        Refused r = assertThrows(Refused.class, () -> apply(Notifications.tradeSuccess(id, "1.00")));
-        assertEquals(Outcome.UNKNOWN_ORDER, r.outcome());
+        assertEquals(Outcome.UNKNOWN_ORDER, apply(Notifications.tradeSuccess(id, "1.00")));
         assertEquals("WAIT_BUYER_PAY", db.scalar("SELECT trade_status FROM alipay_order WHERE out_trade_no = ?",
                 id + " "));
+        assertEquals(0, notifyRows(id));
     }
 
     @Test
-    void amountsCompareAsDecimalsAndAMismatchChangesNothing() throws Exception {
+    void amountsCompareAsDecimals() throws Exception {
         String id = newOrder("11.00");
-        Refused r = assertThrows(Refused.class, () -> apply(Notifications.tradeSuccess(id, "11.01")));
-        assertEquals(Outcome.AMOUNT_MISMATCH, r.outcome());
-        assertEquals("WAIT_BUYER_PAY", order(id).get("trade_status"));
-        assertEquals(0, notifyRows(id));
         assertEquals(Outcome.APPLIED, apply(Notifications.tradeSuccess(id, "11")));
+        String other = newOrder("88.8");
+        assertEquals(Outcome.APPLIED, apply(Notifications.tradeSuccess(other, "88.80")));
+    }
+
+    @Test
+    void aSignedAmountMismatchIsRecordedAndFlagsTheOrderWithoutPayingIt() throws Exception {
+        String id = newOrder("11.00");
+        Map<String, String> p = Notifications.tradeSuccess(id, "11.01");
+        assertEquals(Outcome.AMOUNT_MISMATCH, apply(p));
+        Map<String, Object> row = order(id);
+        assertEquals("WAIT_BUYER_PAY", row.get("trade_status"));
+        assertEquals(false, flag(row.get("paid")));
+        assertNull(row.get("trade_no"));
+        assertTrue(flag(row.get("needs_attention")));
+        assertTrue(((String) row.get("attention_reason")).contains("11.01"), (String) row.get("attention_reason"));
+        assertNull(row.get("last_notify_id"), "nothing of this notification was applied to the order");
+        assertEquals("AMOUNT_MISMATCH", db.scalar("SELECT outcome FROM alipay_notify WHERE notify_id = ?",
+                p.get("notify_id")));
+        assertArrayEquals(AlipaySigner.formBody(p),
+                (byte[]) db.scalar("SELECT raw_body FROM alipay_notify WHERE notify_id = ?", p.get("notify_id")));
+
+        Object updatedAt = order(id).get("updated_at");
+        assertEquals(Outcome.AMOUNT_MISMATCH, apply(p), "a redelivery is refused again: failure, Alipay retries");
+        assertEquals(1, notifyRows(id));
+        assertEquals(updatedAt, order(id).get("updated_at"), "and writes nothing new");
+    }
+
+    @Test
+    void aRedeliveryAfterTheOrdersAmountWasCorrectedApplies() throws Exception {
+        String id = newOrder("11.00");
+        Map<String, String> p = Notifications.tradeSuccess(id, "11.10");
+        assertEquals(Outcome.AMOUNT_MISMATCH, apply(p));
+        db.execute("UPDATE alipay_order SET total_amount = 11.10 WHERE out_trade_no = ?", id);
+        assertEquals(Outcome.APPLIED, apply(p));
+        assertEquals("TRADE_SUCCESS", order(id).get("trade_status"));
+        assertTrue(flag(order(id).get("needs_attention")), "the flag stays until a person clears it");
+        assertEquals("APPLIED", db.scalar("SELECT outcome FROM alipay_notify WHERE notify_id = ?",
+                p.get("notify_id")));
+        assertEquals(1, notifyRows(id));
+        assertEquals(Outcome.DUPLICATE, apply(p));
+    }
+
+    @Test
+    void aSecondTradeIsRecordedAndFlaggedAndChangesNothingElse() throws Exception {
+        String id = newOrder("20.00");
+        Map<String, String> t1 = Notifications.tradeSuccess(id, "20.00");
+        assertEquals(Outcome.APPLIED, apply(t1));
+        Map<String, String> t2 = Notifications.tradeSuccess(id, "20.00"); // another trade_no, another notify_id
+        Map<String, Object> before = order(id);
+
+        assertEquals(Outcome.SECOND_TRADE, apply(t2));
+        Map<String, String> t2closed = Notifications.next(t2, "TRADE_CLOSED");
+        t2closed.put("refund_fee", "20.00");
+        assertEquals(Outcome.SECOND_TRADE, apply(t2closed), "T2's full refund does not close the order T1 paid");
+
+        Map<String, Object> after = order(id);
+        assertEquals("TRADE_SUCCESS", after.get("trade_status"));
+        assertEquals(t1.get("trade_no"), after.get("trade_no"));
+        assertNull(after.get("refund_fee"));
+        assertEquals(t1.get("notify_id"), after.get("last_notify_id"));
+        assertTrue(flag(after.get("needs_attention")));
+        assertTrue(((String) after.get("attention_reason")).contains(t2.get("trade_no")));
+        assertEquals(before.get("gmt_payment"), after.get("gmt_payment"));
+        assertEquals(3, notifyRows(id));
+        assertEquals(t2.get("trade_no"), db.scalar("SELECT trade_no FROM alipay_notify WHERE notify_id = ?",
+                t2.get("notify_id")));
+    }
+
+    @Test
+    void anOrderClosedByHandAfterItWasPaidIsFlaggedByTheNextNotification() throws Exception {
+        String id = newOrder("30.00");
+        Map<String, String> p = Notifications.tradeSuccess(id, "30.00");
+        assertEquals(Outcome.APPLIED, apply(p));
+        db.execute("UPDATE alipay_order SET trade_status = 'TRADE_CLOSED' WHERE out_trade_no = ?", id); // the race
+        assertEquals(Outcome.NO_CHANGE, apply(Notifications.next(p, "TRADE_FINISHED")));
+        Map<String, Object> row = order(id);
+        assertTrue(flag(row.get("needs_attention")));
+        assertTrue(((String) row.get("attention_reason")).contains("closed locally"), (String) row.get("attention_reason"));
+    }
+
+    @Test
+    void anOrderClosedByAlipaysFullRefundIsNotFlagged() throws Exception {
+        String id = newOrder("30.00");
+        Map<String, String> p = Notifications.tradeSuccess(id, "30.00");
+        assertEquals(Outcome.APPLIED, apply(p));
+        assertEquals(Outcome.APPLIED, apply(Notifications.next(p, "TRADE_CLOSED"))); // no refund_fee sent
+        assertEquals(Outcome.NO_CHANGE, apply(Notifications.next(p, "TRADE_FINISHED")));
+        assertEquals(false, flag(order(id).get("needs_attention")));
+    }
+
+    @Test
+    void onlyTheNotifyIdKeyMeansAlreadyApplied() throws Exception {
+        // Another unique key failing inside the transaction (a DBA's audit trigger here) must not make a real change
+        // look like a duplicate, answered success and lost.
+        String id = Notifications.uniqueId("guard-");
+        db.insertOrder(id, "40.00");
+        Map<String, String> p = Notifications.tradeSuccess(id, "40.00");
+        assertEquals(Outcome.APPLIED, apply(p));
+        db.execute("CREATE TABLE test_audit_guard (out_trade_no VARCHAR(64) PRIMARY KEY)");
+        db.execute("CREATE TRIGGER test_audit_guard_ai AFTER INSERT ON alipay_notify FOR EACH ROW"
+                + " INSERT INTO test_audit_guard VALUES (IF(NEW.out_trade_no LIKE 'guard-%', 'same', NEW.notify_id))");
+        try {
+            db.execute("INSERT INTO test_audit_guard VALUES ('same')");
+            Map<String, String> refund = Notifications.next(p, "TRADE_SUCCESS");
+            refund.put("refund_fee", "10.00");
+            Refused r = assertThrows(Refused.class, () -> apply(refund));
+            assertEquals(Outcome.DATABASE_ERROR, r.outcome());
+            assertNull(order(id).get("refund_fee"));
+            assertEquals(1, notifyRows(id));
+        } finally {
+            db.execute("DROP TRIGGER test_audit_guard_ai");
+            db.execute("DROP TABLE test_audit_guard");
+        }
     }
 
     // ---- the state table, row by row, through the database ----

@@ -87,7 +87,8 @@ class TradeTransitionTest {
         }
 
         Notification build() {
-            return new Notification(notifyId, LocalDateTime.of(2024, 1, 7, 0, 0), OUT_TRADE_NO, tradeNo, status,
+            return new Notification(notifyId, LocalDateTime.of(2024, 1, 7, 0, 0), "2021000000000001", OUT_TRADE_NO,
+                    tradeNo, status,
                     TOTAL, sellerId, buyerId, gmtPayment, gmtRefund, gmtClose, refundFee, receiptAmount,
                     buyerPayAmount, outBizNo, "utf-8", ("notify_id=" + notifyId).getBytes(StandardCharsets.UTF_8));
         }
@@ -385,13 +386,71 @@ class TradeTransitionTest {
     void storedFactsAreNotOverwrittenByLaterNotifications() {
         LocalDateTime otherTime = PAID_AT.plusHours(5);
         Notification later = notification(TRADE_FINISHED)
-                .paid("9999999999", "2088999999999999", otherTime, new BigDecimal("1.00"))
+                .paid(TRADE_NO, "2088999999999999", otherTime, new BigDecimal("1.00"))
                 .build();
 
         Result r = TradeTransition.decide(paidOrder(TRADE_SUCCESS), later);
 
         assertState(r, Outcome.APPLIED, TRADE_FINISHED, true);
         assertPaymentFacts(r.next());
+    }
+
+    // ---- a second trade for the same out_trade_no (issue 10: money that moved with nobody told) ----
+
+    @Test
+    void anotherTradesPaymentChangesNothingButFlagsTheOrder() {
+        OrderRow paid = paidOrder(TRADE_SUCCESS);
+        Result r = TradeTransition.decide(paid, notification(TRADE_SUCCESS).id("notify-t2")
+                .paid("2024010222001400009999999999", "2088999999999999", PAID_AT.plusMinutes(3), TOTAL).build());
+
+        assertEquals(Outcome.SECOND_TRADE, r.outcome());
+        assertTrue(r.next().needsAttention());
+        assertTrue(r.next().attentionReason().contains("2024010222001400009999999999")
+                && r.next().attentionReason().contains("second payment"), r.next().attentionReason());
+        // everything but the flag is the order as it was: state, trade, buyer, times, amounts
+        assertEquals(paid.withAttention(r.next().attentionReason()), r.next());
+    }
+
+    @Test
+    void anotherTradesCloseDoesNotCloseAnOrderPaidByTheFirst() {
+        OrderRow paid = paidOrder(TRADE_SUCCESS);
+        Result r = TradeTransition.decide(paid, notification(TRADE_CLOSED).id("notify-t2")
+                .tradeNo("2024010222001400009999999999").closed(CLOSED_AT).build());
+
+        assertEquals(Outcome.SECOND_TRADE, r.outcome());
+        assertEquals(paid, r.next(), "an unpaid second trade that closed moved no money: nothing to flag");
+    }
+
+    @Test
+    void anotherTradesFinishAfterARefundedFirstTradeChangesNothing() {
+        OrderRow refunded = closedRefunded();
+        Result r = TradeTransition.decide(refunded, notification(TRADE_FINISHED).id("notify-t2")
+                .paid("2024010222001400009999999999", BUYER, PAID_AT.plusDays(1), TOTAL).build());
+
+        assertEquals(Outcome.SECOND_TRADE, r.outcome());
+        assertEquals(TRADE_CLOSED, r.next().tradeStatus());
+        assertEquals(TRADE_NO, r.next().tradeNo());
+        assertTrue(r.next().needsAttention());
+    }
+
+    @Test
+    void thePayingTradesFactsReplaceThoseOfAnUnpaidTradeThatClosedFirst() {
+        // Trade T2 was created and closed unpaid first (its trade_no recorded); then trade T1 paid.
+        OrderRow closedByT2 = TradeTransition.decide(payable(), notification(TRADE_CLOSED).id("notify-t2")
+                .tradeNo("2024010222001400009999999999").closed(CLOSED_AT).build()).next();
+        assertEquals("2024010222001400009999999999", closedByT2.tradeNo());
+
+        Result r = TradeTransition.decide(closedByT2, notification(TRADE_SUCCESS).paid().build());
+
+        assertEquals(Outcome.LATE_PAYMENT, r.outcome());
+        assertPaymentFacts(r.next());
+    }
+
+    @Test
+    void aNotificationWithoutTradeNoIsTakenForTheOrdersTrade() {
+        Result r = TradeTransition.decide(paidOrder(TRADE_SUCCESS), notification(TRADE_FINISHED).build());
+
+        assertState(r, Outcome.APPLIED, TRADE_FINISHED, true);
     }
 
     @Test

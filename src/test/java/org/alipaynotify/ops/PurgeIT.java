@@ -55,9 +55,14 @@ class PurgeIT {
         s.put(Settings.DB_USER, db.user());
         s.put(Settings.DB_PASSWORD, db.password());
         try (HikariDataSource pool = Database.open(Settings.load(s, Map.of()))) {
-            long[] deleted = new Purge(pool, Duration.ofDays(365), Clock.systemUTC()).run();
+            // Notifications kept for ever: only the refusals' own retention applies (the default install's shape).
+            long[] deleted = new Purge(pool, Duration.ZERO, Duration.ofDays(14), Clock.systemUTC()).run();
+            assertArrayEquals(new long[] {0, 0, 20}, deleted);
+            assertEquals(2_600L, ((Number) db.scalar("SELECT COUNT(*) FROM alipay_notify WHERE out_trade_no = ?",
+                    prefix)).longValue());
             // other tests' rows in this database are all recent, so exactly ours go
-            assertArrayEquals(new long[] {2_500, 20}, deleted);
+            deleted = new Purge(pool, Duration.ofDays(365), Duration.ofDays(14), Clock.systemUTC()).run();
+            assertArrayEquals(new long[] {2_500, 0, 0}, deleted);
         }
         assertEquals(100L, ((Number) db.scalar("SELECT COUNT(*) FROM alipay_notify WHERE out_trade_no = ?", prefix))
                 .longValue());

@@ -83,15 +83,35 @@ class NotifyEndpointIT {
         return db.scalar("SELECT " + column + " FROM alipay_notify_refused ORDER BY id DESC LIMIT 1");
     }
 
+    /** The newest refusal record seen by an earlier assertion; records are written shortly after the answer. */
+    private static long refusalsSeen;
+
+    /** Waits (bounded) for the record of the refusal just answered and returns its id. */
+    static long awaitRefusal(Outcome outcome) throws Exception {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (true) {
+            Object id = db.scalar("SELECT MAX(id) FROM alipay_notify_refused WHERE id > ? AND outcome = ?",
+                    refusalsSeen, outcome.name());
+            if (id != null) {
+                refusalsSeen = ((Number) id).longValue();
+                return refusalsSeen;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no " + outcome + " record in alipay_notify_refused after 5 s");
+            }
+            Thread.sleep(20);
+        }
+    }
+
     static void assertAnswer(HttpResponse<String> r, int status, String body) {
         assertEquals(status, r.statusCode(), () -> "answer was " + r.statusCode() + " " + r.body());
         assertEquals(body, r.body());
         assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/plain"));
     }
 
-    static void assertRefused(HttpResponse<String> r, int status, Outcome outcome) throws SQLException {
+    static void assertRefused(HttpResponse<String> r, int status, Outcome outcome) throws Exception {
         assertAnswer(r, status, "failure");
-        assertEquals(outcome.name(), lastRefusal("outcome"));
+        awaitRefusal(outcome);
     }
 
     @Test
@@ -216,7 +236,28 @@ class NotifyEndpointIT {
         assertRefused(server.notify(body), 403, Outcome.BAD_SIGNATURE);
         assertEquals("WAIT_BUYER_PAY", status(id));
         assertEquals(0, notifyRows(id));
+        // unverified, but short enough to be kept whole (a genuine notification is, to debug an integration)
         assertArrayEquals(body, (byte[]) lastRefusal("body"));
+        assertEquals(body.length, ((Number) lastRefusal("body_length")).intValue());
+        assertEquals(sha256(body), lastRefusal("body_sha256"));
+        assertEquals(id, lastRefusal("claimed_out_trade_no"));
+        assertEquals(p.get("notify_id"), lastRefusal("claimed_notify_id"));
+        assertEquals(0, ((Number) lastRefusal("verified + 0")).intValue());
+    }
+
+    @Test
+    void anUnverifiedBodyIsKeptAsAPrefixWithItsHashAndLength() throws Exception {
+        byte[] body = ("sign=x&subject=" + "a".repeat(60_000)).getBytes(StandardCharsets.US_ASCII);
+        assertRefused(server.notify(body), 403, Outcome.BAD_SIGNATURE);
+        byte[] stored = (byte[]) lastRefusal("body");
+        assertEquals(2_048, stored.length, "an unverified body is worth a prefix, not 64 KiB of our disk");
+        assertArrayEquals(java.util.Arrays.copyOf(body, 2_048), stored);
+        assertEquals(body.length, ((Number) lastRefusal("body_length")).intValue());
+        assertEquals(sha256(body), lastRefusal("body_sha256"));
+    }
+
+    static String sha256(byte[] b) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
     }
 
     @Test
@@ -247,12 +288,29 @@ class NotifyEndpointIT {
     }
 
     @Test
-    void aForeignAppIdIsRefused() throws Exception {
+    void aForeignAppIdIsRefusedAndKeptWholeOnceWhateverTheReplays() throws Exception {
         String id = newOrder("1.00");
         Map<String, String> p = Notifications.tradeSuccess(id, "1.00");
         p.put("app_id", "2021999999999999");
-        assertRefused(server.notify(AlipaySigner.formBody(signer.signed(p))), 403, Outcome.APP_ID_MISMATCH);
+        p.put("passback_params", "y".repeat(5_000)); // longer than an unverified record keeps
+        byte[] body = AlipaySigner.formBody(signer.signed(p));
+        assertRefused(server.notify(body), 403, Outcome.APP_ID_MISMATCH);
+        long first = refusalsSeen;
         assertEquals("WAIT_BUYER_PAY", status(id));
+        assertArrayEquals(body, (byte[]) lastRefusal("body"), "signed by Alipay: kept whole");
+        assertEquals(1, ((Number) lastRefusal("verified + 0")).intValue());
+        assertEquals("2021999999999999", lastRefusal("claimed_app_id"));
+        assertAnswer(server.notify(body), 403, "failure");
+        assertAnswer(server.notify(body), 403, "failure");
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (((Number) db.scalar("SELECT deliveries FROM alipay_notify_refused WHERE id = ?", first)).intValue() < 3
+                && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(3, ((Number) db.scalar("SELECT deliveries FROM alipay_notify_refused WHERE id = ?", first))
+                .intValue(), "replays count deliveries on the first row");
+        assertEquals(1L, ((Number) db.scalar("SELECT COUNT(*) FROM alipay_notify_refused WHERE verified_sha256 = ?",
+                sha256(body))).longValue());
     }
 
     @Test
@@ -265,22 +323,47 @@ class NotifyEndpointIT {
     }
 
     @Test
-    void aWrongAmountIsRefused() throws Exception {
+    void aSignedWrongAmountIsAnsweredFailureButRecordedAndFlagged() throws Exception {
         String id = newOrder("100.00");
-        assertRefused(server.notify(AlipaySigner.formBody(signer.signed(Notifications.tradeSuccess(id, "1.00")))),
-                409, Outcome.AMOUNT_MISMATCH);
+        Map<String, String> p = signer.signed(Notifications.tradeSuccess(id, "1.00"));
+        long refusalsBefore = ((Number) db.scalar("SELECT COUNT(*) FROM alipay_notify_refused")).longValue();
+        assertAnswer(server.notify(AlipaySigner.formBody(p)), 409, "failure");
         assertEquals("WAIT_BUYER_PAY", status(id));
-        assertEquals(0, notifyRows(id));
+        assertEquals("AMOUNT_MISMATCH", db.scalar("SELECT outcome FROM alipay_notify WHERE notify_id = ?",
+                p.get("notify_id")));
+        assertEquals(1L, ((Number) db.scalar("SELECT COUNT(*) FROM alipay_order WHERE out_trade_no = ?"
+                + " AND needs_attention = 1 AND paid = 0", id)).longValue());
+        assertAnswer(server.notify(AlipaySigner.formBody(p)), 409, "failure");
+        assertEquals(1, notifyRows(id));
+        Thread.sleep(200); // a refusal record, had one been queued, is written within milliseconds
+        assertEquals(refusalsBefore, ((Number) db.scalar("SELECT COUNT(*) FROM alipay_notify_refused")).longValue(),
+                "recorded as a notification, not among the refusals");
     }
 
     @Test
-    void anUnknownOrderIsRefusedUntilTheOrderExists() throws Exception {
+    void anUnknownOrderIsKeptAndRefusedUntilTheOrderExists() throws Exception {
         String id = Notifications.uniqueId("later-");
-        byte[] body = AlipaySigner.formBody(signer.signed(Notifications.tradeSuccess(id, "3.00")));
-        assertRefused(server.notify(body), 404, Outcome.UNKNOWN_ORDER);
+        Map<String, String> p = signer.signed(Notifications.tradeSuccess(id, "3.00"));
+        byte[] body = AlipaySigner.formBody(p);
+        assertAnswer(server.notify(body), 404, "failure");
+        assertArrayEquals(body, (byte[]) db.scalar("SELECT raw_body FROM alipay_notify_unmatched WHERE notify_id = ?",
+                p.get("notify_id")));
         db.insertOrder(id, "3.00");
         assertAnswer(server.notify(body), 200, "success");
         assertEquals("TRADE_SUCCESS", status(id));
+    }
+
+    @Test
+    void aSecondTradeForAPaidOrderIsAcknowledgedAndFlagsIt() throws Exception {
+        String id = newOrder("5.00");
+        assertAnswer(server.notify(AlipaySigner.formBody(signer.signed(Notifications.tradeSuccess(id, "5.00")))),
+                200, "success");
+        Map<String, String> t2 = signer.signed(Notifications.tradeSuccess(id, "5.00"));
+        assertAnswer(server.notify(AlipaySigner.formBody(t2)), 200, "success");
+        assertEquals("SECOND_TRADE", db.scalar("SELECT outcome FROM alipay_notify WHERE notify_id = ?",
+                t2.get("notify_id")));
+        assertEquals(1L, ((Number) db.scalar("SELECT needs_attention + 0 FROM alipay_order WHERE out_trade_no = ?",
+                id)).longValue());
     }
 
     @Test
