@@ -95,3 +95,31 @@ CREATE TABLE IF NOT EXISTS alipay_notify_unmatched (
     KEY idx_alipay_notify_unmatched_out_trade_no (out_trade_no),
     KEY idx_alipay_notify_unmatched_received_at (received_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- TEMPORARY (becomes migration V4): issue 11. The order's app, when the merchant records it (then checked).
+ALTER TABLE alipay_order ADD COLUMN IF NOT EXISTS app_id VARCHAR(64) NULL AFTER total_amount;
+
+-- Our facts about each trade when the merchant's own order table is used (order.lookup-sql), in Alipay's vocabulary.
+CREATE TABLE IF NOT EXISTS alipay_trade (
+    out_trade_no      VARCHAR(64)   NOT NULL,
+    app_id            VARCHAR(64)   NULL,
+    total_amount      DECIMAL(12,2) NOT NULL,
+    trade_status      VARCHAR(32)   NOT NULL,
+    paid              TINYINT(1)    NOT NULL DEFAULT 0,
+    trade_no          VARCHAR(64)   NULL,
+    buyer_id          VARCHAR(128)  NULL,
+    seller_id         VARCHAR(32)   NULL,
+    gmt_payment       DATETIME      NULL,
+    receipt_amount    DECIMAL(12,2) NULL,
+    buyer_pay_amount  DECIMAL(12,2) NULL,
+    refund_fee        DECIMAL(12,2) NULL,
+    gmt_refund        DATETIME(3)   NULL,
+    gmt_close         DATETIME      NULL,
+    needs_attention   TINYINT(1)    NOT NULL DEFAULT 0,
+    attention_reason  VARCHAR(255)  NULL,
+    last_notify_id    VARCHAR(128)  NULL,
+    created_at        DATETIME(3)   NOT NULL DEFAULT (UTC_TIMESTAMP(3)),
+    updated_at        DATETIME(3)   NOT NULL DEFAULT (UTC_TIMESTAMP(3)),
+    PRIMARY KEY (out_trade_no),
+    KEY idx_alipay_trade_attention (needs_attention)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

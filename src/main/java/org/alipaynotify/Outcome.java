@@ -44,6 +44,11 @@ public enum Outcome {
     AMOUNT_MISMATCH(409),
 
     DATABASE_ERROR(503),
+    /**
+     * A statement of the merchant's (order.on-*-sql) failed, or changed no row with order.on-zero-rows=fail: nothing
+     * was committed, Alipay retries.
+     */
+    REACTION_FAILED(503),
     INTERNAL_ERROR(500);
 
     public static final String SUCCESS = "success";
@@ -92,6 +97,8 @@ public enum Outcome {
                 return "unknown_order";
             case DATABASE_ERROR:
                 return "database_error";
+            case REACTION_FAILED:
+                return "reaction_failed";
             case INTERNAL_ERROR:
                 return "internal_error";
             default:

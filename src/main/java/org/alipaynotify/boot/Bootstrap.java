@@ -17,6 +17,7 @@ import org.alipaynotify.config.Settings;
 import org.alipaynotify.config.SettingsException;
 import org.alipaynotify.keys.AlipayKey;
 import org.alipaynotify.keys.KeySource;
+import org.alipaynotify.ledger.OrderMapping;
 import org.alipaynotify.ledger.TradeLedger;
 import org.alipaynotify.ops.Health;
 import org.alipaynotify.ops.NotifyMetrics;
@@ -79,6 +80,8 @@ public final class Bootstrap implements ServletContextListener {
                 }
                 LOG.info("Schema {} applied", Schema.RESOURCE);
             }
+            OrderMapping orders = OrderMapping.from(settings);
+            orders.check(dataSource);
             if (key.certificate().isPresent()) {
                 metrics.certificateDaysUntilExpiry(keys, k -> k.get().daysUntilExpiry(clock).orElse(0L));
             }
@@ -95,7 +98,7 @@ public final class Bootstrap implements ServletContextListener {
                     new NotifyPath(
                             new SignatureVerifier(keys, settings.signType()),
                             new BusinessChecker(settings.appId(), settings.sellerIds()),
-                            new TradeLedger(dataSource)),
+                            new TradeLedger(dataSource, orders)),
                     journal,
                     metrics);
             ServletContext context = event.getServletContext();
@@ -103,11 +106,13 @@ public final class Bootstrap implements ServletContextListener {
             context.setAttribute(Health.ATTRIBUTE, health);
             context.setAttribute(NotifyMetrics.ATTRIBUTE, metrics);
             LOG.info("alipay-notify {} ready: app_id {}, seller ids {}, {} mode, sign type {}, body limit {} bytes,"
-                            + " {}", Health.VERSION,
+                            + " {}, orders in {}", Health.VERSION,
                     settings.appId(), settings.sellerIds().isEmpty() ? "any" : settings.sellerIds(),
                     key.certificate().isPresent() ? "certificate" : "public-key", settings.signType(),
                     settings.maxBodyBytes(), ownPool != null ? "pool of " + settings.poolSize() + " connections"
-                            : "container DataSource");
+                            : "container DataSource",
+                    orders.custom() ? "your table (" + orders.keys() + ")" : "alipay_order"
+                            + (orders.keys().isEmpty() ? "" : " with " + orders.keys()));
         } catch (SettingsException e) {
             release();
             LOG.error("alipay-notify cannot start: {}", e.getMessage());

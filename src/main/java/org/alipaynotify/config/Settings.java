@@ -41,13 +41,24 @@ public final class Settings {
     public static final String RETENTION_DAYS = "notify.retention-days";
     public static final String REFUSAL_RECORDS_PER_SECOND = "notify.refusal-records-per-second";
     public static final String REFUSAL_RETENTION_DAYS = "notify.refusal-retention-days";
+    public static final String ORDER_LOOKUP_SQL = "order.lookup-sql";
+    public static final String ORDER_ON_PAID_SQL = "order.on-paid-sql";
+    public static final String ORDER_ON_REFUNDED_SQL = "order.on-refunded-sql";
+    public static final String ORDER_ON_FINISHED_SQL = "order.on-finished-sql";
+    public static final String ORDER_ON_CLOSED_SQL = "order.on-closed-sql";
+    public static final String ORDER_ON_ATTENTION_SQL = "order.on-attention-sql";
+    public static final String ORDER_ON_ZERO_ROWS = "order.on-zero-rows";
+    /** The merchant's statements, in the order reactions run. */
+    public static final List<String> ORDER_SQL_KEYS = List.of(ORDER_LOOKUP_SQL, ORDER_ON_PAID_SQL,
+            ORDER_ON_REFUNDED_SQL, ORDER_ON_FINISHED_SQL, ORDER_ON_CLOSED_SQL, ORDER_ON_ATTENTION_SQL);
 
     /** Every key this application reads; a properties file holding another key of ours is a typo and refused. */
     public static final List<String> KEYS = List.of(APP_ID, SELLER_ID, CERT_PATH, PUBLIC_KEY, SIGN_TYPE,
             CERT_RELOAD_SECONDS, DB_URL,
             DB_USER, DB_PASSWORD, DB_POOL_SIZE, DB_INIT_SCHEMA, DB_CONNECTION_TIMEOUT_MS,
             DB_LOCK_WAIT_TIMEOUT_SECONDS, MAX_BODY_BYTES, RETENTION_DAYS, REFUSAL_RECORDS_PER_SECOND,
-            REFUSAL_RETENTION_DAYS);
+            REFUSAL_RETENTION_DAYS, ORDER_LOOKUP_SQL, ORDER_ON_PAID_SQL, ORDER_ON_REFUNDED_SQL, ORDER_ON_FINISHED_SQL,
+            ORDER_ON_CLOSED_SQL, ORDER_ON_ATTENTION_SQL, ORDER_ON_ZERO_ROWS);
 
     public enum SignType { RSA2, RSA }
 
@@ -69,6 +80,8 @@ public final class Settings {
     private final int retentionDays;
     private final int refusalRecordsPerSecond;
     private final int refusalRetentionDays;
+    private final Map<String, String> orderSql;
+    private final boolean orderZeroRowsFail;
 
     private Settings(Lookup in, boolean containerDataSource) {
         requireAllPresent(in, containerDataSource);
@@ -118,6 +131,16 @@ public final class Settings {
         refusalRecordsPerSecond = in.integer(REFUSAL_RECORDS_PER_SECOND, 20, 0, 100_000);
         // Refusals are mostly junk from whoever can reach the URL: a fresh install must not keep them for ever.
         refusalRetentionDays = in.integer(REFUSAL_RETENTION_DAYS, 14, 0, 36_500);
+        Map<String, String> sql = new java.util.LinkedHashMap<>();
+        for (String k : ORDER_SQL_KEYS) {
+            in.optional(k).ifPresent(v -> sql.put(k, v));
+        }
+        orderSql = Collections.unmodifiableMap(sql);
+        String zeroRows = in.optional(ORDER_ON_ZERO_ROWS).orElse("warn").toLowerCase(Locale.ROOT);
+        if (!zeroRows.equals("warn") && !zeroRows.equals("fail")) {
+            throw new SettingsException(ORDER_ON_ZERO_ROWS, "must be warn or fail, got '" + zeroRows + "'");
+        }
+        orderZeroRowsFail = zeroRows.equals("fail");
     }
 
     /** Reads the real system properties and environment. */
@@ -251,6 +274,10 @@ public final class Settings {
     public int refusalRecordsPerSecond() { return refusalRecordsPerSecond; }
     /** Days to keep refusal records (alipay_notify_refused); 0: for ever. */
     public int refusalRetentionDays() { return refusalRetentionDays; }
+    /** The merchant's statements that are set, by key ({@link #ORDER_SQL_KEYS}); empty: alipay_order as it is. */
+    public Map<String, String> orderSql() { return orderSql; }
+    /** A reaction that changes no row fails the notification (else it is logged). */
+    public boolean orderZeroRowsFail() { return orderZeroRowsFail; }
 
     /** The three sources in order of precedence. */
     private static final class Lookup {
@@ -271,7 +298,8 @@ public final class Settings {
                 Path path = filePath;
                 Set<String> unknown = new TreeSet<>();
                 for (String name : file.stringPropertyNames()) {
-                    boolean ours = name.startsWith("alipay.") || name.startsWith("db.") || name.startsWith("notify.");
+                    boolean ours = name.startsWith("alipay.") || name.startsWith("db.") || name.startsWith("notify.")
+                            || name.startsWith("order.");
                     if (ours && !KEYS.contains(name)) {
                         unknown.add(name);
                     }
