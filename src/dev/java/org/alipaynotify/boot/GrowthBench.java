@@ -19,6 +19,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.alipaynotify.Outcome;
+import org.alipaynotify.keys.Apps;
+import org.alipaynotify.keys.App;
 import org.alipaynotify.config.Settings;
 import org.alipaynotify.dev.AlipaySigner;
 import org.alipaynotify.dev.SandboxKeys;
@@ -64,8 +66,8 @@ public final class GrowthBench {
                     Schema.apply(c);
                 }
                 NotifyPath path = new NotifyPath(
-                        new SignatureVerifier(AlipayKey.load(settings, Clock.systemUTC()), settings.signType()),
-                        new BusinessChecker(settings.appId(), settings.sellerIds()), new TradeLedger(pool));
+                        new SignatureVerifier(Apps.of(App.load(settings.apps().get(0), 0, Clock.systemUTC()))),
+                        new BusinessChecker(), new TradeLedger(pool));
                 AlipaySigner signer = new AlipaySigner(keys.keyPair().getPrivate());
                 measure("warm-up (JIT, pool, caches)", pool, path, signer, "w"); // not reported
                 String before = measure("empty tables (" + NOTIFICATIONS + " rows after warm-up)", pool, path,

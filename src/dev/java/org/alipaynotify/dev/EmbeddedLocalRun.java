@@ -28,6 +28,8 @@ public final class EmbeddedLocalRun implements LocalRun {
     /** Where the local run keeps its state; relative to the project directory, where jetty:run runs. */
     public static final String DIR_PROPERTY = "alipay-notify.local-dir";
     public static final String DB_PORT_PROPERTY = "alipay-notify.local-db-port";
+    /** Runs a worked example of examples/ (today: legacy-order) in the local run. */
+    public static final String EXAMPLE_PROPERTY = "alipay-notify.example";
     public static final String DEFAULT_DIR = "target/local-run";
     public static final String SANDBOX_APP_ID = "9021000000000001";
     public static final String DATABASE = "alipay_notify";
@@ -76,6 +78,10 @@ public final class EmbeddedLocalRun implements LocalRun {
                 seedDemoOrders(defaults.get(Settings.DB_URL));
             }
         }
+        String example = System.getProperty(EXAMPLE_PROPERTY);
+        if (example != null && !example.isBlank()) {
+            defaults.putAll(example(example.strip(), configured, defaults.get(Settings.DB_URL)));
+        }
         return defaults;
     }
 
@@ -101,6 +107,46 @@ public final class EmbeddedLocalRun implements LocalRun {
             }
         }
         LOG.warn("LOCAL RUN: demo orders {} (out_trade_no=total_amount)", DEMO_ORDERS);
+    }
+
+    /**
+     * examples/legacy-order: its t_order in the embedded database with the demo orders (amounts in fen), and its
+     * order.* settings for those left unset.
+     */
+    static Map<String, String> example(String name, Set<String> configured, String embeddedUrl) throws Exception {
+        if (!name.equals("legacy-order")) {
+            throw new IllegalArgumentException(EXAMPLE_PROPERTY + " is '" + name + "'; the examples are: legacy-order");
+        }
+        if (embeddedUrl == null) {
+            throw new IllegalArgumentException(EXAMPLE_PROPERTY + "=legacy-order creates and fills t_order: it runs"
+                    + " on the embedded database only, not with db.url set");
+        }
+        Path dir = Path.of("examples", name);
+        try (Connection c = DriverManager.getConnection(embeddedUrl, "root", "");
+                java.sql.Statement st = c.createStatement()) {
+            st.execute(Files.readString(dir.resolve("t_order.sql")).replaceAll("(?m)^--.*$", ""));
+            try (PreparedStatement ps = c.prepareStatement("INSERT IGNORE INTO t_order (order_no, user_id, amount_fen)"
+                    + " VALUES (?, 1, ?)")) {
+                for (Map.Entry<String, String> order : DEMO_ORDERS.entrySet()) {
+                    ps.setString(1, order.getKey());
+                    ps.setLong(2, new BigDecimal(order.getValue()).movePointRight(2).longValueExact());
+                    ps.executeUpdate();
+                }
+            }
+        }
+        Properties p = new Properties();
+        try (java.io.InputStream in = Files.newInputStream(dir.resolve("alipay-notify.properties"))) {
+            p.load(in);
+        }
+        Map<String, String> settings = new LinkedHashMap<>();
+        for (String key : p.stringPropertyNames()) {
+            if (!configured.contains(key)) {
+                settings.put(key, p.getProperty(key));
+            }
+        }
+        LOG.warn("LOCAL RUN: example {}: your orders are in t_order (amounts in fen), demo orders {}; alipay-notify"
+                + " reaches them through {}", name, DEMO_ORDERS.keySet(), new java.util.TreeSet<>(settings.keySet()));
+        return settings;
     }
 
     private static void writeSandboxProperties(Path dir, String appId) throws IOException {

@@ -7,6 +7,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PrivateKey;
@@ -218,6 +219,16 @@ public final class Simulate {
             return o;
         }
 
+        static String tradeNoOf(String order) {
+            try {
+                long h = java.nio.ByteBuffer.wrap(java.security.MessageDigest.getInstance("SHA-256")
+                        .digest(order.getBytes(StandardCharsets.UTF_8))).getLong();
+                return "2026112522001" + String.format("%018d", Math.floorMod(h, 1_000_000_000_000_000L));
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
         Map<String, String> params() throws IOException {
             Properties sandbox = new Properties();
             Path sandboxFile = localDir.resolve("sandbox").resolve(EmbeddedLocalRun.SANDBOX_PROPERTIES);
@@ -232,8 +243,9 @@ public final class Simulate {
                         + " (start the local run first: mvn jetty:run)");
             }
             LocalDateTime now = LocalDateTime.now(java.time.ZoneId.of("Asia/Shanghai"));
-            String tradeNo = now.format(DateTimeFormatter.ofPattern("yyyyMMdd")) + "22001"
-                    + String.format("%018d", ThreadLocalRandom.current().nextLong(1_000_000_000_000_000L));
+            // One order, one trade: Alipay's trade_no stays the same through payment, refunds and close (another
+            // one is a second trade for the same order, which is flagged). --set trade_no=... makes another.
+            String tradeNo = tradeNoOf(order);
             Map<String, String> p = new LinkedHashMap<>();
             p.put("gmt_create", now.minusSeconds(30).format(ALIPAY_TIME));
             p.put("charset", charset);

@@ -9,14 +9,17 @@ import java.security.Security;
 import java.sql.Connection;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import javax.sql.DataSource;
+import org.alipaynotify.config.AppSettings;
 import org.alipaynotify.config.Settings;
 import org.alipaynotify.config.SettingsException;
-import org.alipaynotify.keys.AlipayKey;
-import org.alipaynotify.keys.KeySource;
+import org.alipaynotify.keys.App;
+import org.alipaynotify.keys.Apps;
 import org.alipaynotify.ledger.OrderMapping;
 import org.alipaynotify.ledger.TradeLedger;
 import org.alipaynotify.ops.Health;
@@ -61,9 +64,12 @@ public final class Bootstrap implements ServletContextListener {
             DataSource containerDataSource = Database.lookupContainerDataSource();
             Settings settings = Settings.load(sys, env, fallback, containerDataSource != null);
             Clock clock = Clock.systemUTC();
-            AlipayKey key = AlipayKey.load(settings, clock);
-            KeySource keys = KeySource.of(key, settings, clock);
-            metrics = new NotifyMetrics();
+            List<App> loaded = new ArrayList<>();
+            for (AppSettings app : settings.apps()) {
+                loaded.add(App.load(app, settings.certReloadSeconds(), clock));
+            }
+            Apps apps = new Apps(loaded);
+            metrics = new NotifyMetrics(apps);
             DataSource dataSource;
             DataSource journalSource;
             if (containerDataSource != null) {
@@ -82,10 +88,8 @@ public final class Bootstrap implements ServletContextListener {
             }
             OrderMapping orders = OrderMapping.from(settings);
             orders.check(dataSource);
-            if (key.certificate().isPresent()) {
-                metrics.certificateDaysUntilExpiry(keys, k -> k.get().daysUntilExpiry(clock).orElse(0L));
-            }
-            health = new Health(dataSource, keys, clock);
+            metrics.certificateDaysUntilExpiry(apps, clock);
+            health = new Health(dataSource, apps, clock);
             purge = new Purge(dataSource, Duration.ofDays(settings.retentionDays()),
                     Duration.ofDays(settings.refusalRetentionDays()), clock);
             if (purge.anything()) {
@@ -96,8 +100,8 @@ public final class Bootstrap implements ServletContextListener {
             NotifyEndpoint endpoint = new NotifyEndpoint(
                     new RequestReader(settings.maxBodyBytes()),
                     new NotifyPath(
-                            new SignatureVerifier(keys, settings.signType()),
-                            new BusinessChecker(settings.appId(), settings.sellerIds()),
+                            new SignatureVerifier(apps),
+                            new BusinessChecker(),
                             new TradeLedger(dataSource, orders)),
                     journal,
                     metrics);
@@ -105,11 +109,8 @@ public final class Bootstrap implements ServletContextListener {
             context.setAttribute(NotifyEndpoint.ATTRIBUTE, endpoint);
             context.setAttribute(Health.ATTRIBUTE, health);
             context.setAttribute(NotifyMetrics.ATTRIBUTE, metrics);
-            LOG.info("alipay-notify {} ready: app_id {}, seller ids {}, {} mode, sign type {}, body limit {} bytes,"
-                            + " {}, orders in {}", Health.VERSION,
-                    settings.appId(), settings.sellerIds().isEmpty() ? "any" : settings.sellerIds(),
-                    key.certificate().isPresent() ? "certificate" : "public-key", settings.signType(),
-                    settings.maxBodyBytes(), ownPool != null ? "pool of " + settings.poolSize() + " connections"
+            LOG.info("alipay-notify {} ready: {}, body limit {} bytes, {}, orders in {}", Health.VERSION,
+                    describe(apps), settings.maxBodyBytes(), ownPool != null ? "pool of " + settings.poolSize() + " connections"
                             : "container DataSource",
                     orders.custom() ? "your table (" + orders.keys() + ")" : "alipay_order"
                             + (orders.keys().isEmpty() ? "" : " with " + orders.keys()));
@@ -162,6 +163,18 @@ public final class Bootstrap implements ServletContextListener {
             localRun = null;
         }
         removeOurBouncyCastle();
+    }
+
+    /** "app web: app_id 2021..., seller ids [...], certificate mode, sign type RSA2; app ...". */
+    private static String describe(Apps apps) {
+        StringBuilder b = new StringBuilder();
+        for (App a : apps.all()) {
+            b.append(b.length() == 0 ? "" : "; ").append("app ").append(a.name()).append(": app_id ")
+                    .append(a.appId()).append(", seller ids ").append(a.sellerIds().isEmpty() ? "any" : a.sellerIds())
+                    .append(", ").append(a.key().certificate().isPresent() ? "certificate" : "public-key")
+                    .append(" mode, sign type ").append(a.signType());
+        }
+        return b.toString();
     }
 
     /** The SDK registers BouncyCastle JVM-wide; if the registered one came from this webapp, it must go too. */

@@ -23,6 +23,9 @@ import java.util.TreeSet;
  */
 public final class Settings {
     public static final String CONFIG_FILE = "alipay-notify.config";
+    /** Names several apps, each with alipay.app.NAME.* settings; without it the single-app keys below are one app. */
+    public static final String APPS = "alipay.apps";
+    public static final String APP_PREFIX = "alipay.app.";
     public static final String APP_ID = "alipay.app-id";
     public static final String SELLER_ID = "alipay.seller-id";
     public static final String CERT_PATH = "alipay.cert-path";
@@ -53,7 +56,7 @@ public final class Settings {
             ORDER_ON_REFUNDED_SQL, ORDER_ON_FINISHED_SQL, ORDER_ON_CLOSED_SQL, ORDER_ON_ATTENTION_SQL);
 
     /** Every key this application reads; a properties file holding another key of ours is a typo and refused. */
-    public static final List<String> KEYS = List.of(APP_ID, SELLER_ID, CERT_PATH, PUBLIC_KEY, SIGN_TYPE,
+    public static final List<String> KEYS = List.of(APPS, APP_ID, SELLER_ID, CERT_PATH, PUBLIC_KEY, SIGN_TYPE,
             CERT_RELOAD_SECONDS, DB_URL,
             DB_USER, DB_PASSWORD, DB_POOL_SIZE, DB_INIT_SCHEMA, DB_CONNECTION_TIMEOUT_MS,
             DB_LOCK_WAIT_TIMEOUT_SECONDS, MAX_BODY_BYTES, RETENTION_DAYS, REFUSAL_RECORDS_PER_SECOND,
@@ -62,13 +65,8 @@ public final class Settings {
 
     public enum SignType { RSA2, RSA }
 
-    private final String appId;
-    private final Set<String> sellerIds;
-    private final Path certPath;
-    private final String publicKey;
-    private final SignType signType;
+    private final List<AppSettings> apps;
     private final int certReloadSeconds;
-    private final Path publicKeyFile;
     private final String dbUrl;
     private final String dbUser;
     private final String dbPassword;
@@ -85,30 +83,7 @@ public final class Settings {
 
     private Settings(Lookup in, boolean containerDataSource) {
         requireAllPresent(in, containerDataSource);
-        appId = in.required(APP_ID);
-        if (!appId.matches("[0-9A-Za-z_-]{1,64}")) {
-            throw new SettingsException(APP_ID, "must be the Alipay app id (letters and digits), got '" + appId + "'");
-        }
-        sellerIds = parseSellerIds(in.optional(SELLER_ID).orElse(""));
-        Optional<String> cert = in.optional(CERT_PATH);
-        Optional<String> key = in.optional(PUBLIC_KEY);
-        if (cert.isPresent() && key.isPresent()) {
-            throw new SettingsException(CERT_PATH, "and " + SettingsException.describe(PUBLIC_KEY)
-                    + " are both set: choose certificate mode or public-key mode, not both");
-        }
-        if (cert.isEmpty() && key.isEmpty()) {
-            throw new SettingsException(CERT_PATH, "or " + SettingsException.describe(PUBLIC_KEY)
-                    + " is required: the Alipay public-key certificate file, or the Alipay public key in base64");
-        }
-        certPath = cert.map(Path::of).orElse(null);
-        publicKey = key.orElse(null);
-        publicKeyFile = key.isPresent() && in.fromFile(PUBLIC_KEY) ? in.filePath : null;
-        String st = in.optional(SIGN_TYPE).orElse("RSA2");
-        try {
-            signType = SignType.valueOf(st.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new SettingsException(SIGN_TYPE, "must be RSA2 or RSA, got '" + st + "'");
-        }
+        apps = parseApps(in);
         certReloadSeconds = in.integer(CERT_RELOAD_SECONDS, 10, 0, 86_400);
         dbUrl = containerDataSource ? in.optional(DB_URL).orElse(null) : in.required(DB_URL);
         if (dbUrl != null && !dbUrl.startsWith("jdbc:mysql:")) {
@@ -181,13 +156,83 @@ public final class Settings {
         return asMap(System.getProperties());
     }
 
+    /**
+     * The apps: several named by alipay.apps (each with alipay.app.NAME.*, the single-app keys then refused as
+     * ambiguous), or the single-app keys as one app named "default".
+     */
+    private static List<AppSettings> parseApps(Lookup in) {
+        Optional<String> list = in.optional(APPS);
+        if (list.isEmpty()) {
+            return List.of(parseApp(in, "default", "alipay."));
+        }
+        for (String single : List.of(APP_ID, SELLER_ID, CERT_PATH, PUBLIC_KEY, SIGN_TYPE)) {
+            if (in.optional(single).isPresent()) {
+                throw new SettingsException(single, "is set beside " + APPS + ": give each app's settings as "
+                        + APP_PREFIX + "NAME." + single.substring("alipay.".length()));
+            }
+        }
+        List<AppSettings> parsed = new ArrayList<>();
+        Set<String> names = new LinkedHashSet<>();
+        Set<String> appIds = new LinkedHashSet<>();
+        for (String part : list.get().split(",", -1)) {
+            String name = part.trim();
+            if (!name.matches("[a-z0-9][a-z0-9_-]{0,31}")) {
+                throw new SettingsException(APPS, "must list app names (lower-case letters, digits, - and _), got '"
+                        + name + "'");
+            }
+            if (!names.add(name)) {
+                throw new SettingsException(APPS, "names " + name + " twice");
+            }
+            AppSettings app = parseApp(in, name, APP_PREFIX + name + ".");
+            if (!appIds.add(app.appId())) {
+                throw new SettingsException(app.key(AppSettings.APP_ID), "is " + app.appId()
+                        + ", the app id of another app in " + APPS);
+            }
+            parsed.add(app);
+        }
+        return List.copyOf(parsed);
+    }
+
+    private static AppSettings parseApp(Lookup in, String name, String prefix) {
+        String appIdKey = prefix + AppSettings.APP_ID;
+        String certKey = prefix + AppSettings.CERT_PATH;
+        String publicKeyKey = prefix + AppSettings.PUBLIC_KEY;
+        String signTypeKey = prefix + AppSettings.SIGN_TYPE;
+        String appId = in.required(appIdKey);
+        if (!appId.matches("[0-9A-Za-z_-]{1,64}")) {
+            throw new SettingsException(appIdKey, "must be the Alipay app id (letters and digits), got '" + appId
+                    + "'");
+        }
+        Set<String> sellerIds = parseSellerIds(prefix + AppSettings.SELLER_ID,
+                in.optional(prefix + AppSettings.SELLER_ID).orElse(""));
+        Optional<String> cert = in.optional(certKey);
+        Optional<String> key = in.optional(publicKeyKey);
+        if (cert.isPresent() && key.isPresent()) {
+            throw new SettingsException(certKey, "and " + SettingsException.describe(publicKeyKey)
+                    + " are both set: choose certificate mode or public-key mode, not both");
+        }
+        if (cert.isEmpty() && key.isEmpty()) {
+            throw new SettingsException(certKey, "or " + SettingsException.describe(publicKeyKey)
+                    + " is required: the Alipay public-key certificate file, or the Alipay public key in base64");
+        }
+        String st = in.optional(signTypeKey).orElse("RSA2");
+        SignType signType;
+        try {
+            signType = SignType.valueOf(st.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new SettingsException(signTypeKey, "must be RSA2 or RSA, got '" + st + "'");
+        }
+        return new AppSettings(name, appId, sellerIds, cert.map(Path::of).orElse(null), key.orElse(null),
+                key.isPresent() && in.fromFile(publicKeyKey) ? in.filePath : null, signType, prefix);
+    }
+
     /** A deployment without configuration hears about every missing key at once, not one per restart. */
     private static void requireAllPresent(Lookup in, boolean containerDataSource) {
         List<String> missing = new ArrayList<>();
-        if (in.optional(APP_ID).isEmpty()) {
+        if (in.optional(APP_ID).isEmpty() && in.optional(APPS).isEmpty()) {
             missing.add(SettingsException.describe(APP_ID));
         }
-        if (in.optional(CERT_PATH).isEmpty() && in.optional(PUBLIC_KEY).isEmpty()) {
+        if (in.optional(CERT_PATH).isEmpty() && in.optional(PUBLIC_KEY).isEmpty() && in.optional(APPS).isEmpty()) {
             missing.add(SettingsException.describe(CERT_PATH) + " or " + SettingsException.describe(PUBLIC_KEY));
         }
         if (in.optional(DB_URL).isEmpty() && !containerDataSource) {
@@ -205,18 +250,18 @@ public final class Settings {
         return key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
     }
 
-    private static Set<String> parseSellerIds(String list) {
+    private static Set<String> parseSellerIds(String key, String list) {
         Set<String> ids = new LinkedHashSet<>();
         for (String part : list.split(",", -1)) {
             String id = part.trim();
             if (id.isEmpty()) {
                 if (!list.isBlank()) {
-                    throw new SettingsException(SELLER_ID, "has an empty entry in '" + list + "'");
+                    throw new SettingsException(key, "has an empty entry in '" + list + "'");
                 }
                 continue;
             }
             if (!id.matches("[0-9]{1,32}")) {
-                throw new SettingsException(SELLER_ID, "must list Alipay PIDs (digits, such as 2088...), got '"
+                throw new SettingsException(key, "must list Alipay PIDs (digits, such as 2088...), got '"
                         + id + "'");
             }
             ids.add(id);
@@ -232,16 +277,10 @@ public final class Settings {
         return m;
     }
 
-    public String appId() { return appId; }
-    /** Empty when any seller id is accepted. */
-    public Set<String> sellerIds() { return sellerIds; }
-    public Optional<Path> certPath() { return Optional.ofNullable(certPath); }
-    public Optional<String> publicKey() { return Optional.ofNullable(publicKey); }
-    public SignType signType() { return signType; }
+    /** The apps served, in the order alipay.apps lists them (one, "default", with the single-app keys). */
+    public List<AppSettings> apps() { return apps; }
     /** How often a changed certificate file (or properties file holding the public key) is looked for; 0: never. */
     public int certReloadSeconds() { return certReloadSeconds; }
-    /** The properties file the public key was read from, when it was (so it can be re-read for a new key). */
-    public Optional<Path> publicKeyFile() { return Optional.ofNullable(publicKeyFile); }
 
     /** Re-reads one key from a properties file (for rotation without restart). */
     public static Optional<String> readFromFile(Path file, String key) {
@@ -300,15 +339,31 @@ public final class Settings {
                 for (String name : file.stringPropertyNames()) {
                     boolean ours = name.startsWith("alipay.") || name.startsWith("db.") || name.startsWith("notify.")
                             || name.startsWith("order.");
-                    if (ours && !KEYS.contains(name)) {
+                    if (ours && !KEYS.contains(name) && !isAppKey(name)) {
                         unknown.add(name);
                     }
                 }
                 if (!unknown.isEmpty()) {
                     throw new SettingsException(CONFIG_FILE, "file '" + path + "' holds unknown keys " + unknown
-                            + "; known keys are " + KEYS);
+                            + "; known keys are " + KEYS + " and, for each app NAME of " + APPS + ", " + APP_PREFIX
+                            + "NAME." + new TreeSet<>(AppSettings.SUFFIXES));
                 }
             }
+        }
+
+        /** alipay.app.NAME.SUFFIX of an app that alipay.apps names. */
+        private boolean isAppKey(String name) {
+            if (!name.startsWith(APP_PREFIX)) {
+                return false;
+            }
+            String rest = name.substring(APP_PREFIX.length());
+            int dot = rest.indexOf('.');
+            if (dot < 0 || !AppSettings.SUFFIXES.contains(rest.substring(dot + 1))) {
+                return false;
+            }
+            String apps = raw(APPS);
+            return apps != null && java.util.Arrays.stream(apps.split(",")).map(String::trim)
+                    .anyMatch(rest.substring(0, dot)::equals);
         }
 
         /** The value as given, blank included (a password may be blank). */

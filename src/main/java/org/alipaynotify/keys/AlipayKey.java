@@ -20,7 +20,7 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.Optional;
 import java.util.Set;
-import org.alipaynotify.config.Settings;
+import org.alipaynotify.config.AppSettings;
 import org.alipaynotify.config.SettingsException;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -49,11 +49,12 @@ public final class AlipayKey {
         this.certificate = certificate;
     }
 
-    public static AlipayKey load(Settings settings, Clock clock) {
-        if (settings.certPath().isPresent()) {
-            return fromCertificate(settings.certPath().get().toAbsolutePath().normalize(), settings.sellerIds(), clock);
+    public static AlipayKey load(AppSettings app, Clock clock) {
+        if (app.certPath().isPresent()) {
+            return fromCertificate(app.key(AppSettings.CERT_PATH), app.certPath().get().toAbsolutePath().normalize(),
+                    app.sellerIds(), clock);
         }
-        return fromPublicKey(settings.publicKey().orElseThrow());
+        return fromPublicKey(app.key(AppSettings.PUBLIC_KEY), app.publicKey().orElseThrow());
     }
 
     /** In certificate mode, the configured file. */
@@ -97,9 +98,10 @@ public final class AlipayKey {
         return certificate().map(c -> Duration.between(clock.instant(), c.getNotAfter().toInstant()).toDays());
     }
 
-    public static AlipayKey fromCertificate(Path path, Set<String> sellerIds, Clock clock) {
+    /** @param setting the key of the setting that names the file, for messages */
+    public static AlipayKey fromCertificate(String setting, Path path, Set<String> sellerIds, Clock clock) {
         if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
-            throw new SettingsException(Settings.CERT_PATH, "names '" + path
+            throw new SettingsException(setting, "names '" + path
                     + "', which is not a readable file (the SDK needs a file-system path, not a classpath resource)");
         }
         byte[] bytes;
@@ -109,13 +111,13 @@ public final class AlipayKey {
             cert = (X509Certificate) CertificateFactory.getInstance("X.509")
                     .generateCertificate(new ByteArrayInputStream(bytes));
         } catch (IOException | GeneralSecurityException | ClassCastException e) {
-            throw new SettingsException(Settings.CERT_PATH, "names '" + path
+            throw new SettingsException(setting, "names '" + path
                     + "', which does not start with an X.509 certificate: " + e.getMessage());
         }
-        requireRsa(Settings.CERT_PATH, cert.getPublicKey());
-        String sdkKey = sdkPublicKey(path, bytes);
+        requireRsa(setting, cert.getPublicKey());
+        String sdkKey = sdkPublicKey(setting, path, bytes);
         if (!sdkKey.equals(Base64.getEncoder().encodeToString(cert.getPublicKey().getEncoded()))) {
-            throw new SettingsException(Settings.CERT_PATH, "names '" + path
+            throw new SettingsException(setting, "names '" + path
                     + "': the SDK reads a different key from it than the first certificate holds");
         }
         String subject = cert.getSubjectX500Principal().getName();
@@ -134,7 +136,7 @@ public final class AlipayKey {
         }
         String pid = subject.replaceAll("(?s).*-(\\d{16})(,.*)?$", "$1");
         if (pid.matches("\\d{16}") && !sellerIds.isEmpty() && !sellerIds.contains(pid)) {
-            LOG.warn("The certificate {} names PID {}, which is not among {} {}", path, pid, Settings.SELLER_ID,
+            LOG.warn("The certificate {} names PID {}, which is not among the app's seller ids {}", path, pid,
                     sellerIds);
         }
         return new AlipayKey(path, sdkKey, cert);
@@ -144,17 +146,17 @@ public final class AlipayKey {
      * The key as the SDK takes it from a certificate file (BouncyCastle, its own PEM handling). It reads a private
      * copy of the bytes parsed above, not the configured file again: that file may be replaced in between.
      */
-    private static String sdkPublicKey(Path path, byte[] bytes) {
+    private static String sdkPublicKey(String setting, Path path, byte[] bytes) {
         Path copy = null;
         try {
             copy = Files.createTempFile("alipay-notify-cert-", ".crt");
             Files.write(copy, bytes);
             return AlipaySignature.getAlipayPublicKey(copy.toString());
         } catch (IOException e) {
-            throw new SettingsException(Settings.CERT_PATH, "could not be copied under java.io.tmpdir for the SDK to"
+            throw new SettingsException(setting, "could not be copied under java.io.tmpdir for the SDK to"
                     + " read: " + e);
         } catch (AlipayApiException | RuntimeException e) {
-            throw new SettingsException(Settings.CERT_PATH, "names '" + path
+            throw new SettingsException(setting, "names '" + path
                     + "', which the Alipay SDK cannot read: " + e.getClass().getSimpleName());
         } finally {
             if (copy != null) {
@@ -167,25 +169,26 @@ public final class AlipayKey {
         }
     }
 
-    public static AlipayKey fromPublicKey(String configured) {
+    /** @param setting the key of the setting that holds it, for messages */
+    public static AlipayKey fromPublicKey(String setting, String configured) {
         String base64 = configured.replaceAll("-----(BEGIN|END) [A-Z ]+-----", "").replaceAll("\\s", "");
         if (configured.contains("PRIVATE KEY")) {
-            throw new SettingsException(Settings.PUBLIC_KEY, "holds a private key; it must be the Alipay public key");
+            throw new SettingsException(setting, "holds a private key; it must be the Alipay public key");
         }
         byte[] der;
         try {
             der = Base64.getDecoder().decode(base64);
         } catch (IllegalArgumentException e) {
-            throw new SettingsException(Settings.PUBLIC_KEY, "is not valid base64");
+            throw new SettingsException(setting, "is not valid base64");
         }
         PublicKey key;
         try {
             key = KeyFactory.getInstance("RSA").generatePublic(new X509EncodedKeySpec(der));
         } catch (GeneralSecurityException e) {
-            throw new SettingsException(Settings.PUBLIC_KEY,
+            throw new SettingsException(setting,
                     "is not an RSA public key (X.509 SubjectPublicKeyInfo in base64, as the Alipay console shows it)");
         }
-        requireRsa(Settings.PUBLIC_KEY, key);
+        requireRsa(setting, key);
         LOG.info("Alipay public key loaded ({} bits)", ((RSAPublicKey) key).getModulus().bitLength());
         return new AlipayKey(null, base64, null);
     }

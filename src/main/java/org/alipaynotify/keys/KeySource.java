@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.Objects;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.alipaynotify.config.AppSettings;
 import org.alipaynotify.config.Settings;
 import org.alipaynotify.config.SettingsException;
 import org.apache.logging.log4j.LogManager;
@@ -49,17 +50,19 @@ public final class KeySource implements Supplier<AlipayKey> {
         this.nextCheck = clock.instant().plus(checkEvery);
     }
 
-    /** The key source the settings describe. */
-    public static KeySource of(AlipayKey initial, Settings settings, Clock clock) {
-        Duration every = Duration.ofSeconds(settings.certReloadSeconds());
+    /** The key source an app's settings describe. */
+    public static KeySource of(AlipayKey initial, AppSettings app, int reloadSeconds, Clock clock) {
+        Duration every = Duration.ofSeconds(reloadSeconds);
         if (initial.origin().isPresent()) {
+            String setting = app.key(AppSettings.CERT_PATH);
             return new KeySource(initial, initial.origin().get(),
-                    p -> AlipayKey.fromCertificate(p, settings.sellerIds(), clock), every, clock);
+                    p -> AlipayKey.fromCertificate(setting, p, app.sellerIds(), clock), every, clock);
         }
-        if (settings.publicKeyFile().isPresent()) {
-            return new KeySource(initial, settings.publicKeyFile().get(),
-                    p -> AlipayKey.fromPublicKey(Settings.readFromFile(p, Settings.PUBLIC_KEY).orElseThrow(
-                            () -> new SettingsException(Settings.PUBLIC_KEY, "is no longer in " + p))), every, clock);
+        if (app.publicKeyFileOf().isPresent()) {
+            String setting = app.key(AppSettings.PUBLIC_KEY);
+            return new KeySource(initial, app.publicKeyFileOf().get(),
+                    p -> AlipayKey.fromPublicKey(setting, Settings.readFromFile(p, setting).orElseThrow(
+                            () -> new SettingsException(setting, "is no longer in " + p))), every, clock);
         }
         return fixed(initial);
     }

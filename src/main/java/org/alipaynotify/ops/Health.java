@@ -14,6 +14,8 @@ import java.util.concurrent.TimeoutException;
 import javax.sql.DataSource;
 import org.alipaynotify.Text;
 import org.alipaynotify.keys.AlipayKey;
+import org.alipaynotify.keys.App;
+import org.alipaynotify.keys.Apps;
 import org.alipaynotify.keys.KeySource;
 
 /**
@@ -28,7 +30,7 @@ public final class Health implements AutoCloseable {
     public static final String VERSION = readVersion();
 
     private final DataSource dataSource;
-    private final KeySource keys;
+    private final Apps apps;
     private final Clock clock;
     private final ExecutorService checker = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "alipay-notify-health");
@@ -36,9 +38,9 @@ public final class Health implements AutoCloseable {
         return t;
     });
 
-    public Health(DataSource dataSource, KeySource keys, Clock clock) {
+    public Health(DataSource dataSource, Apps apps, Clock clock) {
         this.dataSource = dataSource;
-        this.keys = keys;
+        this.apps = apps;
         this.clock = clock;
     }
 
@@ -69,7 +71,6 @@ public final class Health implements AutoCloseable {
             dbError = Text.printable(cause.getMessage(), 200);
         }
         long dbMs = (System.nanoTime() - started) / 1_000_000;
-        AlipayKey key = keys.get();
         StringBuilder json = new StringBuilder(512).append('{');
         field(json, "status", dbError == null ? "UP" : "DOWN").append(',');
         field(json, "version", VERSION).append(',');
@@ -79,6 +80,31 @@ public final class Health implements AutoCloseable {
             field(json, "error", dbError);
         }
         json.append("},");
+        if (apps.single() != null) {
+            // one app: its key at the top level too, where monitors of earlier versions look for it
+            key(json, apps.single());
+            json.append(',');
+        }
+        json.append("\"apps\":[");
+        for (App app : apps.all()) {
+            json.append(app == apps.all().get(0) ? "{" : ",{");
+            field(json, "name", app.name()).append(',');
+            field(json, "app_id", app.appId()).append(',');
+            key(json, app);
+            json.append('}');
+        }
+        json.append("],");
+        json.append("\"request\":{");
+        field(json, "scheme", scheme).append(',');
+        field(json, "remote_addr", remoteAddr).append("}}");
+        return new Report(dbError == null, json.toString());
+    }
+
+    /** {@code "certificate":{...}} or {@code "public_key":{...}} of the key the app uses now. */
+    private void key(StringBuilder json, App app) {
+        AlipayKey key = app.key();
+        KeySource source = app.keySource();
+        String reloadError = source == null ? null : source.reloadError();
         if (key.certificate().isPresent()) {
             X509Certificate cert = key.certificate().get();
             json.append("\"certificate\":{");
@@ -87,24 +113,15 @@ public final class Health implements AutoCloseable {
             field(json, "serial", cert.getSerialNumber().toString(16)).append(',');
             field(json, "not_after", cert.getNotAfter().toInstant().toString()).append(',');
             json.append("\"days_until_expiry\":").append(key.daysUntilExpiry(clock).orElseThrow());
-            if (keys.reloadError() != null) {
-                json.append(',');
-                field(json, "reload_error", keys.reloadError());
-            }
-            json.append("},");
         } else {
             json.append("\"public_key\":{");
             field(json, "id", key.id());
-            if (keys.reloadError() != null) {
-                json.append(',');
-                field(json, "reload_error", keys.reloadError());
-            }
-            json.append("},");
         }
-        json.append("\"request\":{");
-        field(json, "scheme", scheme).append(',');
-        field(json, "remote_addr", remoteAddr).append("}}");
-        return new Report(dbError == null, json.toString());
+        if (reloadError != null) {
+            json.append(',');
+            field(json, "reload_error", reloadError);
+        }
+        json.append('}');
     }
 
     private static StringBuilder field(StringBuilder b, String name, String value) {

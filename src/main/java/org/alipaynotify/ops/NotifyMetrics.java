@@ -13,11 +13,15 @@ import io.micrometer.jmx.JmxMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.ToDoubleFunction;
 import org.alipaynotify.Outcome;
+import org.alipaynotify.keys.App;
+import org.alipaynotify.keys.Apps;
 import org.alipaynotify.request.NotifyEndpoint;
 import org.alipaynotify.request.NotifyPath;
 import org.alipaynotify.request.RefusalJournal;
@@ -29,6 +33,8 @@ import org.alipaynotify.request.RefusalJournal;
  */
 public final class NotifyMetrics implements NotifyEndpoint.Observer, AutoCloseable {
     public static final String ATTRIBUTE = NotifyMetrics.class.getName();
+    /** The app label of a request no app's key checked. */
+    static final String NO_APP = "-";
     static final String NOTIFICATIONS = "alipay_notify.notifications";
     static final String DURATION = "alipay_notify.request.duration";
     static final String STEP = "alipay_notify.step.duration";
@@ -48,28 +54,38 @@ public final class NotifyMetrics implements NotifyEndpoint.Observer, AutoCloseab
         }
     }, Clock.SYSTEM);
     private final CompositeMeterRegistry registry = new CompositeMeterRegistry(Clock.SYSTEM);
-    private final Map<Outcome, Counter> counters = new EnumMap<>(Outcome.class);
-    private final Map<Outcome, Timer> timers = new EnumMap<>(Outcome.class);
+    /** By app name ("-": no app, such as a body that did not parse), then by outcome. */
+    private final Map<String, Map<Outcome, Counter>> counters = new HashMap<>();
+    private final Map<String, Map<Outcome, Timer>> timers = new HashMap<>();
     private final Timer parse;
     private final Timer verify;
     private final Timer check;
     private final Timer apply;
 
-    public NotifyMetrics() {
+    public NotifyMetrics(Apps apps) {
         registry.add(prometheus);
         registry.add(jmx);
-        for (Outcome o : Outcome.values()) {
-            counters.put(o, Counter.builder(NOTIFICATIONS)
-                    .description("Requests to /alipay/notify by outcome; category groups the outcomes")
-                    .tag("category", o.category()).tag("outcome", o.name())
-                    .register(registry));
-            timers.put(o, Timer.builder(DURATION)
-                    .description("Time from request to answer on /alipay/notify")
-                    .tag("category", o.category())
-                    .publishPercentileHistogram()
-                    .minimumExpectedValue(Duration.ofMillis(1))
-                    .maximumExpectedValue(Duration.ofSeconds(30))
-                    .register(registry));
+        List<String> names = new ArrayList<>();
+        apps.all().forEach(a -> names.add(a.name()));
+        names.add(NO_APP);
+        for (String app : names) {
+            Map<Outcome, Counter> c = new EnumMap<>(Outcome.class);
+            Map<Outcome, Timer> t = new EnumMap<>(Outcome.class);
+            for (Outcome o : Outcome.values()) {
+                c.put(o, Counter.builder(NOTIFICATIONS)
+                        .description("Requests to /alipay/notify by outcome; category groups the outcomes")
+                        .tag("app", app).tag("category", o.category()).tag("outcome", o.name())
+                        .register(registry));
+                t.put(o, Timer.builder(DURATION)
+                        .description("Time from request to answer on /alipay/notify")
+                        .tag("app", app).tag("category", o.category())
+                        .publishPercentileHistogram()
+                        .minimumExpectedValue(Duration.ofMillis(1))
+                        .maximumExpectedValue(Duration.ofSeconds(30))
+                        .register(registry));
+            }
+            counters.put(app, c);
+            timers.put(app, t);
         }
         parse = step("parse");
         verify = step("verify");
@@ -84,9 +100,10 @@ public final class NotifyMetrics implements NotifyEndpoint.Observer, AutoCloseab
     }
 
     @Override
-    public void answered(Outcome outcome, long elapsedNanos, NotifyPath.StepTimes steps) {
-        counters.get(outcome).increment();
-        timers.get(outcome).record(elapsedNanos, TimeUnit.NANOSECONDS);
+    public void answered(String app, Outcome outcome, long elapsedNanos, NotifyPath.StepTimes steps) {
+        String known = counters.containsKey(app) ? app : NO_APP;
+        counters.get(known).get(outcome).increment();
+        timers.get(known).get(outcome).record(elapsedNanos, TimeUnit.NANOSECONDS);
         if (steps != null) {
             recordStep(parse, steps.parse());
             recordStep(verify, steps.verify());
@@ -119,10 +136,15 @@ public final class NotifyMetrics implements NotifyEndpoint.Observer, AutoCloseab
         pool.setMetricRegistry(registry);
     }
 
-    public <T> void certificateDaysUntilExpiry(T source, ToDoubleFunction<T> days) {
-        Gauge.builder(CERT_DAYS, source, days)
-                .description("Days until the Alipay certificate in use expires (negative: expired)")
-                .register(registry);
+    /** Days until each app's certificate expires (certificate mode only), read when scraped: a rotation shows. */
+    public void certificateDaysUntilExpiry(Apps apps, java.time.Clock clock) {
+        for (App app : apps.all()) {
+            if (app.key().certificate().isPresent()) {
+                Gauge.builder(CERT_DAYS, app, a -> a.key().daysUntilExpiry(clock).orElse(0L))
+                        .description("Days until the Alipay certificate in use expires (negative: expired)")
+                        .tag("app", app.name()).register(registry);
+            }
+        }
     }
 
     public MeterRegistry registry() {

@@ -27,12 +27,7 @@ public final class BusinessChecker {
             .optionalStart().appendFraction(ChronoField.NANO_OF_SECOND, 1, 9, true).optionalEnd()
             .toFormatter();
 
-    private final String appId;
-    private final Set<String> sellerIds;
-
-    public BusinessChecker(String appId, Set<String> sellerIds) {
-        this.appId = appId;
-        this.sellerIds = Set.copyOf(sellerIds);
+    public BusinessChecker() {
     }
 
     public Notification check(VerifiedNotification n) throws Refused {
@@ -42,18 +37,20 @@ public final class BusinessChecker {
                     + "' is not " + TRADE_STATUS_SYNC);
         }
         String app = required(n, "app_id", 64);
+        String appId = n.app().appId();
         if (!appId.equals(app)) {
             throw new Refused(Outcome.APP_ID_MISMATCH, "app_id " + Text.printable(app, 64)
                     + " is not the configured " + appId);
         }
+        Set<String> sellerIds = n.app().sellerIds();
         String seller = optional(n, "seller_id", 32);
         if (!sellerIds.isEmpty()) {
             if (seller == null) {
                 throw new Refused(Outcome.MISSING_FIELD, "seller_id is missing and seller ids are configured");
             }
             if (!sellerIds.contains(seller)) {
-                throw new Refused(Outcome.SELLER_ID_MISMATCH, "seller_id " + seller + " is not among "
-                        + Settings.SELLER_ID + " " + sellerIds);
+                throw new Refused(Outcome.SELLER_ID_MISMATCH, "seller_id " + seller + " is not among the seller"
+                        + " ids of app " + n.app().name() + " " + sellerIds);
             }
         }
         String status = required(n, "trade_status", 32);

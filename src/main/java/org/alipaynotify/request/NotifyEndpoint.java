@@ -11,6 +11,7 @@ public record NotifyEndpoint(RequestReader reader, NotifyPath path, RefusalJourn
 
     /** Told of every request once it is answered (the metrics); never throws into the request. */
     public interface Observer {
-        void answered(Outcome outcome, long elapsedNanos, NotifyPath.StepTimes steps);
+        /** @param app the name of the app whose key checked the request (a claim if refused before), or "-" */
+        void answered(String app, Outcome outcome, long elapsedNanos, NotifyPath.StepTimes steps);
     }
 }

@@ -13,10 +13,11 @@ public final class NotifyPath {
     /**
      * How it ended; {@code form} is null when the body did not parse. {@code verified}: the signature verified, so
      * the body is Alipay's. {@code recorded}: the ledger committed a record of it (also for an outcome answered
-     * failure), so it is no refusal to journal.
+     * failure), so it is no refusal to journal. {@code app}: the name of the app whose key checked it (a claim when
+     * not verified), "-" when none.
      */
     public record Result(Outcome outcome, String reason, NotifyForm form, StepTimes times, boolean verified,
-            boolean recorded) {
+            boolean recorded, String app) {
     }
 
     /**
@@ -52,10 +53,12 @@ public final class NotifyPath {
             t[++reached] = System.nanoTime();
             Ledger.Applied applied = ledger.apply(notification, remoteAddr);
             t[++reached] = System.nanoTime();
-            return new Result(applied.outcome(), applied.reason(), form, times(t, reached), true, true);
+            return new Result(applied.outcome(), applied.reason(), form, times(t, reached), true, true,
+                    verified.app().name());
         } catch (Refused refused) {
             t[++reached] = System.nanoTime(); // the step that refused took its time too
-            return new Result(refused.outcome(), refused.reason(), form, times(t, reached), verifiedOk, false);
+            return new Result(refused.outcome(), refused.reason(), form, times(t, reached), verifiedOk, false,
+                    form == null ? "-" : verifier.appName(form));
         }
     }
 

@@ -66,9 +66,10 @@ public final class NotifyServlet extends HttpServlet {
         }
         answer(response, outcome);
         long elapsed = System.nanoTime() - started;
-        endpoint.observer().answered(outcome, elapsed, result == null ? null : result.times());
+        String app = result == null ? "-" : result.app();
+        endpoint.observer().answered(app, outcome, elapsed, result == null ? null : result.times());
         if (logged) {
-            log(form, remote, outcome, reason, elapsed / 1_000_000);
+            log(form, remote, outcome, reason, elapsed / 1_000_000, app);
         }
     }
 
@@ -87,7 +88,8 @@ public final class NotifyServlet extends HttpServlet {
      * The fields come from the body as received; for a refused request they are claims, not facts. They also go to
      * the thread context for the length of the call, so a JSON layout can emit each as a field of its own.
      */
-    private static void log(NotifyForm form, String remote, Outcome outcome, String reason, long elapsedMs) {
+    private static void log(NotifyForm form, String remote, Outcome outcome, String reason, long elapsedMs,
+            String app) {
         Map<String, String> fields = new LinkedHashMap<>();
         fields.put("notify_id", field(form, "notify_id"));
         fields.put("out_trade_no", field(form, "out_trade_no"));
@@ -96,9 +98,10 @@ public final class NotifyServlet extends HttpServlet {
         fields.put("reason", Text.printable(reason, 300).replace('"', '\''));
         fields.put("elapsed_ms", Long.toString(elapsedMs));
         fields.put("remote", remote);
+        fields.put("app", app);
         try (CloseableThreadContext.Instance ctc = CloseableThreadContext.putAll(fields)) {
             NOTIFY_LOG.log(levelOf(outcome), "notify_id={} out_trade_no={} trade_status={} outcome={} reason=\"{}\""
-                            + " elapsed_ms={} remote={}", fields.values().toArray());
+                            + " elapsed_ms={} remote={} app={}", fields.values().toArray());
         }
     }
 

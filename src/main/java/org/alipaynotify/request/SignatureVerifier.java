@@ -5,12 +5,13 @@ import com.alipay.api.internal.util.AlipaySignature;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Supplier;
 import org.alipaynotify.Outcome;
 import org.alipaynotify.Refused;
 import org.alipaynotify.Text;
 import org.alipaynotify.config.Settings;
 import org.alipaynotify.keys.AlipayKey;
+import org.alipaynotify.keys.App;
+import org.alipaynotify.keys.Apps;
 import org.alipaynotify.keys.KeySource;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -28,19 +29,15 @@ import org.apache.logging.log4j.Logger;
 public final class SignatureVerifier {
     private static final Logger LOG = LogManager.getLogger(SignatureVerifier.class);
 
-    private final Supplier<AlipayKey> keys;
-    private final String signType;
+    private final Apps apps;
 
-    public SignatureVerifier(Supplier<AlipayKey> keys, Settings.SignType signType) {
-        this.keys = keys;
-        this.signType = signType.name();
-    }
-
-    public SignatureVerifier(AlipayKey key, Settings.SignType signType) {
-        this(KeySource.fixed(key), signType);
+    public SignatureVerifier(Apps apps) {
+        this.apps = apps;
     }
 
     public VerifiedNotification verify(NotifyForm form) throws Refused {
+        App app = appOf(form);
+        String signType = app.signType().name();
         String sign = form.get("sign");
         if (sign == null || sign.isBlank()) {
             throw new Refused(Outcome.BAD_SIGNATURE, "no sign field");
@@ -48,9 +45,9 @@ public final class SignatureVerifier {
         String claimed = form.get("sign_type");
         if (claimed != null && !claimed.isEmpty() && !claimed.toUpperCase(Locale.ROOT).equals(signType)) {
             throw new Refused(Outcome.SIGN_TYPE_MISMATCH, "sign_type '" + Text.printable(claimed, 20)
-                    + "' differs from the configured " + signType);
+                    + "' differs from " + signType + ", configured for app " + app.name());
         }
-        AlipayKey key = keys.get();
+        AlipayKey key = app.key();
         Map<String, String> copy = new HashMap<>(form.fields());
         boolean valid;
         try {
@@ -66,10 +63,38 @@ public final class SignatureVerifier {
                     + e.getClass().getSimpleName() + ")");
         }
         if (!valid) {
-            throw new Refused(Outcome.BAD_SIGNATURE, "signature does not verify with the configured Alipay "
-                    + (key.certificate().isPresent() ? "certificate" : "public key"));
+            throw new Refused(Outcome.BAD_SIGNATURE, "signature does not verify with the Alipay "
+                    + (key.certificate().isPresent() ? "certificate" : "public key") + " of app " + app.name());
         }
-        return new VerifiedNotification(form);
+        return new VerifiedNotification(form, app);
+    }
+
+    /**
+     * The claimed app_id chooses the key; the signature then proves the claim. With the single-app settings the one
+     * key checks every notification (the app id is compared after verification, as the checks always did).
+     */
+    private App appOf(NotifyForm form) throws Refused {
+        App single = apps.single();
+        if (single != null) {
+            return single;
+        }
+        String claimed = form.get("app_id");
+        if (claimed == null || claimed.isBlank()) {
+            throw new Refused(Outcome.MISSING_FIELD, "app_id is missing: it chooses the key among the apps served");
+        }
+        App app = apps.byAppId(claimed);
+        if (app == null) {
+            throw new Refused(Outcome.APP_ID_MISMATCH, "app_id " + Text.printable(claimed, 64)
+                    + " is not an app served here");
+        }
+        return app;
+    }
+
+    /** The name of the app whose key checks this form (a claim until verified), or "-" when none would. */
+    String appName(NotifyForm form) {
+        App single = apps.single();
+        App app = single != null ? single : apps.byAppId(form.get("app_id"));
+        return app == null ? "-" : app.name();
     }
 
     private static String errCode(AlipayApiException e) {

@@ -1,18 +1,27 @@
 package org.alipaynotify.request;
 
+import org.alipaynotify.keys.App;
+
 /**
  * A form whose signature verified with Alipay's key. Only {@link SignatureVerifier} makes one, so code that takes
  * this type cannot be handed unverified fields.
  */
 public final class VerifiedNotification {
     private final NotifyForm form;
+    private final App app;
 
-    VerifiedNotification(NotifyForm form) {
+    VerifiedNotification(NotifyForm form, App app) {
         this.form = form;
+        this.app = app;
     }
 
     public NotifyForm form() {
         return form;
+    }
+
+    /** The app whose key verified it. */
+    public App app() {
+        return app;
     }
 
     /**

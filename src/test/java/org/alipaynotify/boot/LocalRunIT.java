@@ -16,12 +16,16 @@ import java.time.Clock;
 import java.util.Map;
 import java.util.Set;
 import org.alipaynotify.Notification;
+import org.alipaynotify.config.AppSettings;
+import org.alipaynotify.keys.Apps;
+import org.alipaynotify.keys.App;
 import org.alipaynotify.Outcome;
 import org.alipaynotify.config.Settings;
 import org.alipaynotify.dev.AlipaySigner;
 import org.alipaynotify.dev.EmbeddedLocalRun;
 import org.alipaynotify.dev.SandboxKeys;
 import org.alipaynotify.keys.AlipayKey;
+import org.alipaynotify.ledger.OrderMapping;
 import org.alipaynotify.ledger.TradeLedger;
 import org.alipaynotify.request.BusinessChecker;
 import org.alipaynotify.request.FormBodyParser;
@@ -63,9 +67,10 @@ class LocalRunIT {
         try (EmbeddedLocalRun run = new EmbeddedLocalRun()) {
             first = run.prepare(Set.of());
             Settings settings = Settings.load(Map.of(), Map.of(), first);
-            assertEquals(EmbeddedLocalRun.SANDBOX_APP_ID, settings.appId());
-            assertEquals(Set.of(SandboxKeys.PID), settings.sellerIds());
-            AlipayKey key = AlipayKey.load(settings, Clock.systemUTC());
+            AppSettings app = settings.apps().get(0);
+            assertEquals(EmbeddedLocalRun.SANDBOX_APP_ID, app.appId());
+            assertEquals(Set.of(SandboxKeys.PID), app.sellerIds());
+            AlipayKey key = AlipayKey.load(app, Clock.systemUTC());
             serial = key.certificate().orElseThrow().getSerialNumber().toString();
             try (Connection c = DriverManager.getConnection(settings.dbUrl().orElseThrow(), "root", "");
                     ResultSet rs = c.createStatement().executeQuery(
@@ -82,8 +87,8 @@ class LocalRunIT {
             Map<String, String> p = Notifications.tradeSuccess("demo-0001", "88.80");
             p.put("app_id", EmbeddedLocalRun.SANDBOX_APP_ID);
             NotifyForm form = FormBodyParser.parse(AlipaySigner.formBody(signer.signed(p)));
-            Notification n = new BusinessChecker(settings.appId(), settings.sellerIds())
-                    .check(new SignatureVerifier(key, settings.signType()).verify(form));
+            Notification n = new BusinessChecker().check(new SignatureVerifier(Apps.of(App.fixed(app.appId(),
+                    app.sellerIds(), app.signType(), key))).verify(form));
             try (HikariDataSource pool = Database.open(settings)) {
                 assertEquals(Outcome.APPLIED, new TradeLedger(pool).apply(n, "127.0.0.1").outcome());
             }
@@ -92,7 +97,7 @@ class LocalRunIT {
             Map<String, String> second = again.prepare(Set.of());
             assertEquals(first, second);
             Settings settings = Settings.load(Map.of(), Map.of(), second);
-            assertEquals(serial, AlipayKey.load(settings, Clock.systemUTC()).certificate().orElseThrow()
+            assertEquals(serial, AlipayKey.load(settings.apps().get(0), Clock.systemUTC()).certificate().orElseThrow()
                     .getSerialNumber().toString(), "the sandbox certificate is made once");
             try (Connection c = DriverManager.getConnection(settings.dbUrl().orElseThrow(), "root", "");
                     ResultSet rs = c.createStatement().executeQuery(
@@ -110,5 +115,40 @@ class LocalRunIT {
         }
         assertFalse(Files.exists(home.resolve("mariadb")));
         assertFalse(Files.exists(home.resolve("sandbox")));
+    }
+
+    @Test
+    void theLegacyOrderExampleRunsWithOneSwitch() throws Exception {
+        System.setProperty(EmbeddedLocalRun.EXAMPLE_PROPERTY, "legacy-order");
+        try (EmbeddedLocalRun run = new EmbeddedLocalRun()) {
+            Map<String, String> defaults = run.prepare(Set.of());
+            assertTrue(defaults.get(Settings.ORDER_LOOKUP_SQL).contains("FROM t_order"), defaults.toString());
+            Settings settings = Settings.load(Map.of(), Map.of(), defaults);
+            try (HikariDataSource pool = Database.open(settings)) {
+                try (Connection c = pool.getConnection()) {
+                    Schema.apply(c);
+                    c.commit();
+                }
+                OrderMapping orders = OrderMapping.from(settings);
+                orders.check(pool); // the example's statements against the example's table
+                assertTrue(orders.custom());
+                AppSettings app = settings.apps().get(0);
+                AlipaySigner signer = new AlipaySigner(SandboxKeys.readPrivateKey(
+                        home.resolve("sandbox").resolve(SandboxKeys.PRIVATE_KEY_FILE)));
+                Map<String, String> p = Notifications.tradeSuccess("demo-0003", "1999.00");
+                p.put("app_id", app.appId());
+                Notification n = new BusinessChecker().check(new SignatureVerifier(Apps.of(App.load(app, 0,
+                        Clock.systemUTC()))).verify(FormBodyParser.parse(AlipaySigner.formBody(signer.signed(p)))));
+                assertEquals(Outcome.APPLIED, new TradeLedger(pool, orders).apply(n, "127.0.0.1").outcome());
+                try (Connection c = pool.getConnection(); ResultSet rs = c.createStatement().executeQuery(
+                        "SELECT status, amount_fen FROM t_order WHERE order_no = 'demo-0003'")) {
+                    assertTrue(rs.next());
+                    assertEquals(1, rs.getInt(1), "paid in the example's own table");
+                    assertEquals(199_900, rs.getLong(2));
+                }
+            }
+        } finally {
+            System.clearProperty(EmbeddedLocalRun.EXAMPLE_PROPERTY);
+        }
     }
 }

@@ -72,15 +72,15 @@ class SettingsTest {
     void appliesDefaults() {
         Settings s = Settings.load(minimal(), Map.of());
 
-        assertEquals(APP_ID, s.appId());
-        assertEquals(Optional.of(PUBLIC_KEY), s.publicKey());
-        assertEquals(Optional.empty(), s.certPath());
+        assertEquals(APP_ID, s.apps().get(0).appId());
+        assertEquals(Optional.of(PUBLIC_KEY), s.apps().get(0).publicKey());
+        assertEquals(Optional.empty(), s.apps().get(0).certPath());
         assertEquals(DB_URL, s.dbUrl().orElseThrow());
-        assertEquals(Settings.SignType.RSA2, s.signType());
+        assertEquals(Settings.SignType.RSA2, s.apps().get(0).signType());
         assertEquals(10, s.poolSize());
         assertTrue(s.initSchema());
         assertEquals(65536, s.maxBodyBytes());
-        assertEquals(Set.of(), s.sellerIds());
+        assertEquals(Set.of(), s.apps().get(0).sellerIds());
         assertEquals(Optional.empty(), s.dbUser());
         assertEquals(Optional.empty(), s.dbPassword());
     }
@@ -96,7 +96,7 @@ class SettingsTest {
 
         Settings s = Settings.load(sys, Map.of());
 
-        assertEquals(Settings.SignType.RSA, s.signType());
+        assertEquals(Settings.SignType.RSA, s.apps().get(0).signType());
         assertEquals(25, s.poolSize());
         assertFalse(s.initSchema());
         assertEquals(1024, s.maxBodyBytes());
@@ -110,15 +110,15 @@ class SettingsTest {
 
         Settings s = Settings.load(sys, Map.of());
 
-        assertEquals(Optional.of(Path.of("/etc/alipay/alipayCertPublicKey_RSA2.crt")), s.certPath());
-        assertEquals(Optional.empty(), s.publicKey());
+        assertEquals(Optional.of(Path.of("/etc/alipay/alipayCertPublicKey_RSA2.crt")), s.apps().get(0).certPath());
+        assertEquals(Optional.empty(), s.apps().get(0).publicKey());
     }
 
     @Test
     void parsesTheSellerIdList() {
         Settings s = Settings.load(minimalWith(Settings.SELLER_ID, "2088000000000001, 2088000000000002"), Map.of());
 
-        assertEquals(Set.of("2088000000000001", "2088000000000002"), s.sellerIds());
+        assertEquals(Set.of("2088000000000001", "2088000000000002"), s.apps().get(0).sellerIds());
     }
 
     @Test
@@ -147,10 +147,10 @@ class SettingsTest {
         Settings s = Settings.load(sys, Map.of());
 
         assertEquals(10, s.poolSize());
-        assertEquals(Settings.SignType.RSA2, s.signType());
+        assertEquals(Settings.SignType.RSA2, s.apps().get(0).signType());
         assertEquals(Optional.empty(), s.dbUser());
-        assertEquals(Set.of(), s.sellerIds());
-        assertEquals(Optional.empty(), s.certPath());
+        assertEquals(Set.of(), s.apps().get(0).sellerIds());
+        assertEquals(Optional.empty(), s.apps().get(0).certPath());
     }
 
     @Test
@@ -180,7 +180,7 @@ class SettingsTest {
 
         Settings s = Settings.load(Map.of(), env);
 
-        assertEquals(APP_ID, s.appId());
+        assertEquals(APP_ID, s.apps().get(0).appId());
         assertEquals(DB_URL, s.dbUrl().orElseThrow());
         assertEquals(7, s.poolSize());
     }
@@ -203,7 +203,7 @@ class SettingsTest {
 
         Settings s = Settings.load(sys, env);
 
-        assertEquals("fromsys", s.appId(), "system property beats environment and file");
+        assertEquals("fromsys", s.apps().get(0).appId(), "system property beats environment and file");
         assertEquals(4, s.poolSize(), "environment beats file");
         assertEquals(Optional.of("fileuser"), s.dbUser(), "file is read when nothing else sets the key");
         assertEquals("jdbc:mysql://file/db", s.dbUrl().orElseThrow());
@@ -219,7 +219,7 @@ class SettingsTest {
 
         Settings s = Settings.load(Map.of(), Map.of("ALIPAY_NOTIFY_CONFIG", file.toString()));
 
-        assertEquals(APP_ID, s.appId());
+        assertEquals(APP_ID, s.apps().get(0).appId());
         assertEquals(DB_URL, s.dbUrl().orElseThrow());
     }
 
@@ -231,7 +231,7 @@ class SettingsTest {
         Settings s = Settings.load(Map.of(Settings.CONFIG_FILE, good.toString()),
                 Map.of("ALIPAY_NOTIFY_CONFIG", missing.toString()));
 
-        assertEquals("fromsysfile", s.appId());
+        assertEquals("fromsysfile", s.apps().get(0).appId());
     }
 
     @Test
@@ -260,7 +260,7 @@ class SettingsTest {
 
         Settings s = Settings.load(minimalWith(Settings.CONFIG_FILE, file.toString()), Map.of());
 
-        assertEquals(APP_ID, s.appId());
+        assertEquals(APP_ID, s.apps().get(0).appId());
     }
 
     // ---- each wrong setting names its key ----
@@ -350,5 +350,115 @@ class SettingsTest {
 
         assertNames(Settings.DB_POOL_SIZE, e);
         assertTrue(e.getMessage().contains("DB_POOL_SIZE"), e.getMessage());
+    }
+
+    // ---- several apps (alipay.apps) ----
+
+    private static Map<String, String> twoApps() {
+        Map<String, String> sys = new HashMap<>();
+        sys.put(Settings.APPS, "web, mini");
+        sys.put("alipay.app.web.app-id", "2021000000000001");
+        sys.put("alipay.app.web.cert-path", "/etc/alipay/web.crt");
+        sys.put("alipay.app.web.seller-id", "2088000000000001");
+        sys.put("alipay.app.mini.app-id", "2021000000000002");
+        sys.put("alipay.app.mini.public-key", PUBLIC_KEY);
+        sys.put("alipay.app.mini.sign-type", "RSA");
+        sys.put(Settings.DB_URL, DB_URL);
+        return sys;
+    }
+
+    @Test
+    void severalAppsEachWithItsOwnSettings() {
+        Settings s = Settings.load(twoApps(), Map.of());
+        assertEquals(2, s.apps().size());
+        AppSettings web = s.apps().get(0);
+        AppSettings mini = s.apps().get(1);
+        assertEquals("web", web.name());
+        assertEquals("2021000000000001", web.appId());
+        assertEquals(Path.of("/etc/alipay/web.crt"), web.certPath().orElseThrow());
+        assertEquals(Set.of("2088000000000001"), web.sellerIds());
+        assertEquals(Settings.SignType.RSA2, web.signType());
+        assertEquals("alipay.app.web.cert-path", web.key(AppSettings.CERT_PATH));
+        assertEquals("mini", mini.name());
+        assertEquals(PUBLIC_KEY, mini.publicKey().orElseThrow());
+        assertEquals(Settings.SignType.RSA, mini.signType());
+        assertEquals(Set.of(), mini.sellerIds());
+    }
+
+    @Test
+    void theSingleAppKeysAreOneAppNamedDefault() {
+        Settings s = Settings.load(minimal(), Map.of());
+        assertEquals(1, s.apps().size());
+        assertEquals("default", s.apps().get(0).name());
+        assertEquals("alipay.app-id", s.apps().get(0).key(AppSettings.APP_ID));
+    }
+
+    @Test
+    void aSingleAppKeyBesideAlipayAppsIsRefusedAsAmbiguous() {
+        Map<String, String> sys = twoApps();
+        sys.put(Settings.APP_ID, "2021000000000009");
+        assertNames(Settings.APP_ID, refused(sys));
+    }
+
+    @Test
+    void eachAppsMissingOrWrongSettingIsNamedWithItsApp() {
+        Map<String, String> sys = twoApps();
+        sys.remove("alipay.app.mini.app-id");
+        assertNames("alipay.app.mini.app-id", refused(sys));
+        sys = twoApps();
+        sys.remove("alipay.app.mini.public-key");
+        assertNames("alipay.app.mini.cert-path", refused(sys));
+        sys = twoApps();
+        sys.put("alipay.app.web.sign-type", "MD5");
+        assertNames("alipay.app.web.sign-type", refused(sys));
+        sys = twoApps();
+        sys.put("alipay.app.web.seller-id", "abc");
+        assertNames("alipay.app.web.seller-id", refused(sys));
+    }
+
+    @Test
+    void twoAppsWithOneAppIdAreRefused() {
+        Map<String, String> sys = twoApps();
+        sys.put("alipay.app.mini.app-id", "2021000000000001");
+        SettingsException e = refused(sys);
+        assertNames("alipay.app.mini.app-id", e);
+        assertTrue(e.getMessage().contains("another app"), e.getMessage());
+    }
+
+    @Test
+    void appNamesAreCheckedAndUnique() {
+        Map<String, String> sys = twoApps();
+        sys.put(Settings.APPS, "web, Web App");
+        assertNames(Settings.APPS, refused(sys));
+        sys.put(Settings.APPS, "web, web");
+        assertNames(Settings.APPS, refused(sys));
+    }
+
+    @Test
+    void aPropertiesFileMayHoldTheKeysOfTheAppsItNamesButNoOthers() throws IOException {
+        Path file = propertiesFile("alipay.apps=web\nalipay.app.web.app-id=2021000000000001\n"
+                + "alipay.app.web.public-key=" + PUBLIC_KEY + "\ndb.url=" + DB_URL + "\n");
+        Settings s = Settings.load(Map.of(Settings.CONFIG_FILE, file.toString()), Map.of());
+        assertEquals("web", s.apps().get(0).name());
+        assertEquals(file.toAbsolutePath(), s.apps().get(0).publicKeyFileOf().orElseThrow(),
+                "a key from the file can be rotated by editing it");
+
+        Path typo = propertiesFile("alipay.apps=web\nalipay.app.web.app-id=2021000000000001\n"
+                + "alipay.app.web.public-key=" + PUBLIC_KEY + "\nalipay.app.wbe.app-id=2021000000000002\n"
+                + "alipay.app.web.publickey=x\ndb.url=" + DB_URL + "\n");
+        SettingsException e = refused(Map.of(Settings.CONFIG_FILE, typo.toString()));
+        assertTrue(e.getMessage().contains("alipay.app.wbe.app-id") && e.getMessage().contains(
+                "alipay.app.web.publickey"), e.getMessage());
+    }
+
+    @Test
+    void anAppsKeysComeFromTheEnvironmentWithTheProductPrefix() {
+        Map<String, String> env = new HashMap<>();
+        env.put(Settings.envName(Settings.APPS), "shop");
+        env.put(Settings.envName("alipay.app.shop.app-id"), "2021000000000003");
+        env.put(Settings.envName("alipay.app.shop.public-key"), PUBLIC_KEY);
+        env.put(Settings.envName(Settings.DB_URL), DB_URL);
+        Settings s = Settings.load(Map.of(), env);
+        assertEquals("2021000000000003", s.apps().get(0).appId());
     }
 }

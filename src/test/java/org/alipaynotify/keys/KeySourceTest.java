@@ -63,7 +63,8 @@ class KeySourceTest {
         SandboxKeys b = SandboxKeys.generate();
         writeConfig(file, a.publicKeyBase64(), "");
         Settings settings = settingsFrom(file);
-        KeySource keys = KeySource.of(AlipayKey.load(settings, clock), settings, clock);
+        KeySource keys = KeySource.of(AlipayKey.load(settings.apps().get(0), clock), settings.apps().get(0),
+                settings.certReloadSeconds(), clock);
         String idA = keys.get().id();
 
         writeConfig(file, b.publicKeyBase64(), "# rotated\n");
@@ -90,7 +91,7 @@ class KeySourceTest {
         SandboxKeys a = SandboxKeys.generate();
         Settings settings = Settings.load(Map.of(), Map.of("ALIPAY_APP_ID", "2021000000000001",
                 "ALIPAY_PUBLIC_KEY", a.publicKeyBase64(), "DB_URL", "jdbc:mysql://127.0.0.1/x"));
-        assertTrue(settings.publicKeyFile().isEmpty());
+        assertTrue(settings.apps().get(0).publicKeyFileOf().isEmpty());
     }
 
     @Test
@@ -101,7 +102,8 @@ class KeySourceTest {
         Path cert = a.writeCertificate(dir.resolve("alipayCertPublicKey_RSA2.crt"));
         Settings settings = Settings.load(Map.of(Settings.APP_ID, "2021000000000001", Settings.CERT_PATH,
                 cert.toString(), Settings.DB_URL, "jdbc:mysql://127.0.0.1/x"), Map.of());
-        KeySource keys = KeySource.of(AlipayKey.load(settings, clock), settings, clock);
+        KeySource keys = KeySource.of(AlipayKey.load(settings.apps().get(0), clock), settings.apps().get(0),
+                settings.certReloadSeconds(), clock);
         assertEquals(a.publicKeyBase64(), keys.get().publicKeyBase64());
         b.writeCertificate(cert);
         clock.advance(Duration.ofSeconds(10));

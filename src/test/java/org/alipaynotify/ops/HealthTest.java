@@ -11,18 +11,20 @@ import java.util.HashMap;
 import java.util.Map;
 import javax.sql.DataSource;
 import org.alipaynotify.config.Settings;
+import org.alipaynotify.keys.Apps;
+import org.alipaynotify.keys.App;
 import org.alipaynotify.dev.SandboxKeys;
 import org.alipaynotify.keys.AlipayKey;
 import org.alipaynotify.keys.KeySource;
 import org.junit.jupiter.api.Test;
 
 class HealthTest {
-    static KeySource keys() {
+    static Apps keys() {
         Map<String, String> sys = new HashMap<>();
         sys.put(Settings.APP_ID, "2021000000000001");
         sys.put(Settings.PUBLIC_KEY, SandboxKeys.generate().publicKeyBase64());
         sys.put(Settings.DB_URL, "jdbc:mysql://127.0.0.1/x");
-        return KeySource.fixed(AlipayKey.load(Settings.load(sys, Map.of()), Clock.systemUTC()));
+        return Apps.of(App.load(Settings.load(sys, Map.of()).apps().get(0), 0, Clock.systemUTC()));
     }
 
     @Test

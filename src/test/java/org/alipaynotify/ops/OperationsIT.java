@@ -80,19 +80,21 @@ class OperationsIT {
             assertEquals("failure", pay(server, SandboxKeys.generate(), "12.00")); // another key: bad signature
             assertEquals("failure", server.notify("a=%zz".getBytes()).body());
             String text = server.get("/alipay/metrics").body();
-            assertTrue(text.contains("alipay_notify_notifications_total{category=\"accepted\",outcome=\"APPLIED\"} 1.0"),
-                    text);
-            assertTrue(text.contains(
-                    "alipay_notify_notifications_total{category=\"bad_signature\",outcome=\"BAD_SIGNATURE\"} 1.0"), text);
-            assertTrue(text.contains(
-                    "alipay_notify_notifications_total{category=\"refused_input\",outcome=\"MALFORMED_BODY\"} 1.0"), text);
-            assertTrue(text.contains("alipay_notify_request_duration_seconds_bucket{category=\"accepted\""), text);
+            assertTrue(text.contains("alipay_notify_notifications_total{app=\"default\",category=\"accepted\","
+                    + "outcome=\"APPLIED\"} 1.0"), text);
+            assertTrue(text.contains("alipay_notify_notifications_total{app=\"default\",category=\"bad_signature\","
+                    + "outcome=\"BAD_SIGNATURE\"} 1.0"), text);
+            // a body that did not parse named no app
+            assertTrue(text.contains("alipay_notify_notifications_total{app=\"-\",category=\"refused_input\","
+                    + "outcome=\"MALFORMED_BODY\"} 1.0"), text);
+            assertTrue(text.contains("alipay_notify_request_duration_seconds_bucket{app=\"default\","
+                    + "category=\"accepted\""), text);
             // Each request counts in the steps it reached: the malformed body stops at parse, the forgery at verify.
             assertEquals("3", stepCount(text, "parse"));
             assertEquals("2", stepCount(text, "verify"));
             assertEquals("1", stepCount(text, "check"));
             assertEquals("1", stepCount(text, "database"));
-            assertTrue(text.contains("alipay_notify_certificate_days_until_expiry 36"), text);
+            assertTrue(text.contains("alipay_notify_certificate_days_until_expiry{app=\"default\"} 36"), text);
             assertTrue(text.contains("hikaricp_connections_active{pool=\"alipay-notify\"}"), text);
             assertFalse(ManagementFactory.getPlatformMBeanServer()
                     .queryNames(new ObjectName("alipay_notify:*"), null).isEmpty(), "meters over JMX");

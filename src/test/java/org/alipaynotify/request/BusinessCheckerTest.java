@@ -15,6 +15,8 @@ import java.util.Set;
 import org.alipaynotify.Notification;
 import org.alipaynotify.Outcome;
 import org.alipaynotify.Refused;
+import org.alipaynotify.config.Settings;
+import org.alipaynotify.keys.App;
 import org.alipaynotify.TradeStatus;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -23,8 +25,14 @@ import org.junit.jupiter.params.provider.ValueSource;
 class BusinessCheckerTest {
     private static final String APP_ID = "2021000000000001";
     private static final String SELLER = "2088000000000001";
-    private static final BusinessChecker ANY_SELLER = new BusinessChecker(APP_ID, Set.of());
-    private static final BusinessChecker ONE_SELLER = new BusinessChecker(APP_ID, Set.of(SELLER));
+    private static final App ANY_SELLER = App.fixed(APP_ID, Set.of(), Settings.SignType.RSA2, null);
+    private static final App ONE_SELLER = App.fixed(APP_ID, Set.of(SELLER), Settings.SignType.RSA2, null);
+    private static final BusinessChecker CHECKER = new BusinessChecker();
+
+    /** The checks as they run for a notification that the app's key verified. */
+    private static Notification check(App app, VerifiedNotification v) throws Refused {
+        return CHECKER.check(new VerifiedNotification(v.form(), app));
+    }
 
     /** A complete TRADE_SUCCESS notification, as a mutable map in Alipay's field order. */
     private static Map<String, String> fields() {
@@ -69,11 +77,12 @@ class BusinessCheckerTest {
         StringBuilder body = new StringBuilder();
         fields.forEach((k, v) -> body.append(body.length() == 0 ? "" : "&").append(k).append('=').append(v));
         byte[] bytes = body.toString().getBytes(StandardCharsets.UTF_8);
-        return new VerifiedNotification(new NotifyForm(Map.copyOf(fields), "utf-8", StandardCharsets.UTF_8, bytes));
+        return new VerifiedNotification(new NotifyForm(Map.copyOf(fields), "utf-8", StandardCharsets.UTF_8, bytes),
+                ONE_SELLER);
     }
 
-    private static Outcome refusal(BusinessChecker checker, Map<String, String> fields) {
-        return assertThrows(Refused.class, () -> checker.check(verified(fields))).outcome();
+    private static Outcome refusal(App app, Map<String, String> fields) {
+        return assertThrows(Refused.class, () -> check(app, verified(fields))).outcome();
     }
 
     private static Outcome refusal(Map<String, String> fields) {
@@ -84,7 +93,7 @@ class BusinessCheckerTest {
     void mapsEveryField() throws Refused {
         VerifiedNotification v = verified(fields());
 
-        Notification n = ONE_SELLER.check(v);
+        Notification n = check(ONE_SELLER, v);
 
         assertAll(
                 () -> assertEquals("ac05099524730693a8b330c5ecf72da9786", n.notifyId()),
@@ -116,7 +125,7 @@ class BusinessCheckerTest {
         f.put("trade_status", "WAIT_BUYER_PAY");
         f.put("total_amount", "1");
 
-        Notification n = ANY_SELLER.check(verified(f));
+        Notification n = check(ANY_SELLER, verified(f));
 
         assertEquals(TradeStatus.WAIT_BUYER_PAY, n.tradeStatus());
         assertEquals(new BigDecimal("1"), n.totalAmount());
@@ -137,7 +146,7 @@ class BusinessCheckerTest {
     @ParameterizedTest
     @ValueSource(strings = {"WAIT_BUYER_PAY", "TRADE_SUCCESS", "TRADE_FINISHED", "TRADE_CLOSED"})
     void acceptsEveryKnownTradeStatus(String status) throws Refused {
-        assertEquals(TradeStatus.valueOf(status), ONE_SELLER.check(verified(with("trade_status", status))).tradeStatus());
+        assertEquals(TradeStatus.valueOf(status), check(ONE_SELLER, verified(with("trade_status", status))).tradeStatus());
     }
 
     @Test
@@ -152,16 +161,16 @@ class BusinessCheckerTest {
 
     @Test
     void anySellerIdIsAcceptedWhenNoneIsConfigured() throws Refused {
-        Notification n = ANY_SELLER.check(verified(with("seller_id", "2088000000009999")));
+        Notification n = check(ANY_SELLER, verified(with("seller_id", "2088000000009999")));
 
         assertEquals("2088000000009999", n.sellerId());
     }
 
     @Test
     void anyOfSeveralConfiguredSellerIdsIsAccepted() throws Refused {
-        BusinessChecker two = new BusinessChecker(APP_ID, Set.of(SELLER, "2088000000000002"));
+        App two = App.fixed(APP_ID, Set.of(SELLER, "2088000000000002"), Settings.SignType.RSA2, null);
 
-        assertEquals("2088000000000002", two.check(verified(with("seller_id", "2088000000000002"))).sellerId());
+        assertEquals("2088000000000002", check(two, verified(with("seller_id", "2088000000000002"))).sellerId());
     }
 
     @Test
@@ -172,7 +181,7 @@ class BusinessCheckerTest {
 
     @Test
     void missingSellerIdIsAcceptedWhenNoneIsConfigured() throws Refused {
-        assertNull(ANY_SELLER.check(verified(without("seller_id"))).sellerId());
+        assertNull(check(ANY_SELLER, verified(without("seller_id"))).sellerId());
     }
 
     @ParameterizedTest
@@ -213,7 +222,7 @@ class BusinessCheckerTest {
 
     @Test
     void oneDecimalAmountIsAcceptedAndEqualsTheTwoDecimalOne() throws Refused {
-        BigDecimal amount = ONE_SELLER.check(verified(with("total_amount", "88.8"))).totalAmount();
+        BigDecimal amount = check(ONE_SELLER, verified(with("total_amount", "88.8"))).totalAmount();
 
         assertEquals(0, amount.compareTo(new BigDecimal("88.80")));
     }
@@ -221,14 +230,14 @@ class BusinessCheckerTest {
     @ParameterizedTest
     @ValueSource(strings = {"0", "0.01", "0.5", "9999999999.99"})
     void wellFormedAmountsAreAccepted(String amount) throws Refused {
-        assertEquals(new BigDecimal(amount), ONE_SELLER.check(verified(with("total_amount", amount))).totalAmount());
+        assertEquals(new BigDecimal(amount), check(ONE_SELLER, verified(with("total_amount", amount))).totalAmount());
     }
 
     @Test
     void outTradeNoOfSixtyFourCharactersIsAccepted() throws Refused {
         String longest = "x".repeat(64);
 
-        assertEquals(longest, ONE_SELLER.check(verified(with("out_trade_no", longest))).outTradeNo());
+        assertEquals(longest, check(ONE_SELLER, verified(with("out_trade_no", longest))).outTradeNo());
     }
 
     @Test
@@ -252,7 +261,7 @@ class BusinessCheckerTest {
     @ValueSource(strings = {"trade_no", "buyer_id", "gmt_payment", "gmt_refund", "gmt_close", "refund_fee",
             "receipt_amount", "buyer_pay_amount", "out_biz_no", "notify_time"})
     void emptyOptionalValueIsTreatedAsAbsent(String key) throws Refused {
-        Notification n = ONE_SELLER.check(verified(with(key, "")));
+        Notification n = check(ONE_SELLER, verified(with(key, "")));
 
         Object value = switch (key) {
             case "trade_no" -> n.tradeNo();

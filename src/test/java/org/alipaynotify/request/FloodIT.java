@@ -96,13 +96,17 @@ class FloodIT {
             assertEquals(List.of(), quiet.failures, "signed notifications without the flood not answered success");
             assertEquals(List.of(), flood.failures, "signed notifications during the flood not answered success");
             assertEquals(List.of(), warmUp.failures, "signed notifications during the warm-up not answered success");
-            assertTrue(flood.flooded >= 1_000, "the flood did not flood: " + flood.flooded + " requests");
+            assertTrue(flood.flooded >= 1_500, "the flood did not flood: " + flood.flooded + " requests");
             assertEquals(0, flood.floodNotRefused, "a flooding request was not answered 403 failure");
-            assertTrue(bodyBytes < 1_024L * flood.flooded / 8, "refusal records kept " + bodyBytes
-                    + " body bytes for " + flood.flooded + " flooding requests");
-            assertTrue(tableBytes < 1_024L * flood.flooded / 8, "alipay_notify_refused grew " + tableBytes
-                    + " bytes for " + flood.flooded + " flooding requests");
+            // Before: every flooding request kept its 64 KiB. Now the growth is bounded by time (the budget of
+            // records a second, each at most a 2 KiB prefix), not by the flood: under 1 KiB a request even for a
+            // flood slowed down by a loaded machine.
             assertTrue(rows <= 2L * 20 * (PHASE_SECONDS + 4), "more refusal records than the budget allows: " + rows);
+            assertTrue(bodyBytes <= rows * 2_048, "a refusal record kept more than its prefix: " + bodyBytes);
+            assertTrue(bodyBytes < 1_024L * flood.flooded, "refusal records kept " + bodyBytes
+                    + " body bytes for " + flood.flooded + " flooding requests");
+            assertTrue(tableBytes < 1_024L * flood.flooded, "alipay_notify_refused grew " + tableBytes
+                    + " bytes for " + flood.flooded + " flooding requests");
             assertTrue(metricValue(metrics, "dropped_rate_limit") > 0, "drops are counted");
         }
     }

@@ -20,6 +20,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.alipaynotify.Ledger;
+import org.alipaynotify.keys.Apps;
+import org.alipaynotify.keys.App;
 import org.alipaynotify.Notification;
 import org.alipaynotify.Outcome;
 import org.alipaynotify.Refused;
@@ -91,9 +93,10 @@ class NotifyPathFuzzTest {
     static final class Sandbox {
         static final SandboxKeys KEYS = SandboxKeys.generate();
         static final AlipaySigner SIGNER = new AlipaySigner(KEYS.keyPair().getPrivate());
-        static final SignatureVerifier VERIFIER = new SignatureVerifier(
-                KeySource.fixed(AlipayKey.fromPublicKey(KEYS.publicKeyBase64())), Settings.SignType.RSA2);
-        static final BusinessChecker CHECKER = new BusinessChecker(APP_ID, Set.of(SandboxKeys.PID));
+        static final SignatureVerifier VERIFIER = new SignatureVerifier(Apps.of(App.fixed(APP_ID,
+                Set.of(SandboxKeys.PID), Settings.SignType.RSA2,
+                AlipayKey.fromPublicKey(Settings.PUBLIC_KEY, KEYS.publicKeyBase64()))));
+        static final BusinessChecker CHECKER = new BusinessChecker();
 
         private Sandbox() {
         }

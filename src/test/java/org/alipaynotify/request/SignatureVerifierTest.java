@@ -1,6 +1,7 @@
 package org.alipaynotify.request;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -11,6 +12,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.alipaynotify.Outcome;
+import org.alipaynotify.keys.Apps;
+import org.alipaynotify.keys.App;
 import org.alipaynotify.Refused;
 import org.alipaynotify.config.Settings;
 import org.alipaynotify.dev.AlipaySigner;
@@ -20,6 +23,7 @@ import org.alipaynotify.testsupport.Notifications;
 import org.alipaynotify.testsupport.RealVectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
+import org.alipaynotify.keys.KeySource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,7 +43,8 @@ class SignatureVerifierTest {
         sys.put(Settings.PUBLIC_KEY, publicKey);
         sys.put(Settings.DB_URL, "jdbc:mysql://127.0.0.1/x");
         Settings s = Settings.load(sys, Map.of());
-        return new SignatureVerifier(AlipayKey.load(s, Clock.systemUTC()), signType);
+        AlipayKey key = AlipayKey.load(s.apps().get(0), Clock.systemUTC());
+        return new SignatureVerifier(Apps.of(App.fixed("2021000000000001", java.util.Set.of(), signType, key)));
     }
 
     static SignatureVerifier certMode(Path cert) {
@@ -48,7 +53,7 @@ class SignatureVerifierTest {
         sys.put(Settings.CERT_PATH, cert.toString());
         sys.put(Settings.DB_URL, "jdbc:mysql://127.0.0.1/x");
         Settings s = Settings.load(sys, Map.of());
-        return new SignatureVerifier(AlipayKey.load(s, Clock.systemUTC()), Settings.SignType.RSA2);
+        return new SignatureVerifier(Apps.of(App.load(s.apps().get(0), 0, Clock.systemUTC())));
     }
 
     static NotifyForm form(String body) throws Refused {
@@ -245,5 +250,59 @@ class SignatureVerifierTest {
             added.put("refund_fee", "1.00");
             assertEquals(Outcome.BAD_SIGNATURE, refusal(v, form(added)), "added field");
         }
+    }
+
+    // ---- several apps: the claimed app_id chooses the key, the signature proves it ----
+
+    static final class TwoApps {
+        final SandboxKeys webKeys = SandboxKeys.generate();
+        final SandboxKeys miniKeys = SandboxKeys.generate();
+        final AlipaySigner web = new AlipaySigner(webKeys.keyPair().getPrivate());
+        final AlipaySigner mini = new AlipaySigner(miniKeys.keyPair().getPrivate());
+        final SignatureVerifier verifier;
+
+        TwoApps(Path dir) throws Exception {
+            AlipayKey webKey = AlipayKey.fromCertificate("alipay.app.web.cert-path",
+                    webKeys.writeCertificate(dir.resolve("web.crt")), java.util.Set.of(), Clock.systemUTC());
+            AlipayKey miniKey = AlipayKey.fromPublicKey("alipay.app.mini.public-key", miniKeys.publicKeyBase64());
+            verifier = new SignatureVerifier(new Apps(java.util.List.of(
+                    new App("web", "2021000000000001", java.util.Set.of(), Settings.SignType.RSA2,
+                            KeySource.fixed(webKey)),
+                    new App("mini", "2021000000000002", java.util.Set.of(), Settings.SignType.RSA2,
+                            KeySource.fixed(miniKey)))));
+        }
+
+        NotifyForm signed(AlipaySigner by, String claimedAppId) throws Refused {
+            Map<String, String> p = Notifications.tradeSuccess("order-1", "1.00");
+            p.put("app_id", claimedAppId);
+            return FormBodyParser.parse(AlipaySigner.formBody(by.signed(p)));
+        }
+    }
+
+    @Test
+    void eachAppsNotificationVerifiesWithItsOwnKey(@TempDir Path dir) throws Exception {
+        TwoApps apps = new TwoApps(dir);
+        assertEquals("web", apps.verifier.verify(apps.signed(apps.web, "2021000000000001")).app().name());
+        assertEquals("mini", apps.verifier.verify(apps.signed(apps.mini, "2021000000000002")).app().name());
+    }
+
+    @Test
+    void signedWithOneAppsKeyButClaimingAnotherIsABadSignature(@TempDir Path dir) throws Exception {
+        TwoApps apps = new TwoApps(dir);
+        Refused r = assertThrows(Refused.class,
+                () -> apps.verifier.verify(apps.signed(apps.web, "2021000000000002")));
+        assertEquals(Outcome.BAD_SIGNATURE, r.outcome());
+        assertTrue(r.reason().contains("app mini"), r.reason());
+    }
+
+    @Test
+    void anAppWeDoNotServeIsAnAppIdMismatchAndAMissingOneIsNamed(@TempDir Path dir) throws Exception {
+        TwoApps apps = new TwoApps(dir);
+        assertEquals(Outcome.APP_ID_MISMATCH, assertThrows(Refused.class,
+                () -> apps.verifier.verify(apps.signed(apps.web, "2021000000000099"))).outcome());
+        Map<String, String> p = Notifications.tradeSuccess("order-1", "1.00");
+        p.remove("app_id");
+        NotifyForm noApp = FormBodyParser.parse(AlipaySigner.formBody(apps.web.signed(p)));
+        assertEquals(Outcome.MISSING_FIELD, assertThrows(Refused.class, () -> apps.verifier.verify(noApp)).outcome());
     }
 }
