@@ -5,13 +5,13 @@
 # both ways to give the webapp its database (Tomcat 10.1: a HikariCP pool bound in JNDI by deploy/tomcat/context.xml;
 # Tomcat 11 and Jetty: db.url in the settings file), and (Tomcat 11) that 5 redeploys leave no webapp class loader
 # behind.
-# Run as root on Debian 12 after `mvn -B verify`:  deploy/test-deployment.sh      (details: deploy/README.md)
+# Run as root on Debian 12 after `./mvnw -B verify`:  deploy/test-deployment.sh      (details: deploy/README.md)
 # Every process it starts is stopped on exit (trap), every wait is bounded, only loopback addresses are used.
 set -Eeuo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DEPLOY=$ROOT/deploy
-WORK=$ROOT/target/deploy-test            # under target/: mvn clean removes it
+WORK=$ROOT/target/deploy-test            # under target/: ./mvnw clean removes it
 WAR=$ROOT/target/alipay-notify.war
 
 TOMCAT10=10.1.59 TOMCAT11=11.0.24 JETTY=12.1.12
@@ -97,7 +97,7 @@ cleanup() {
     timeout 60 mysqladmin --protocol=tcp -h"$DB_HOST" -P"$DB_PORT" -uroot shutdown && log "stopped the MariaDB this test started"
   fi
   if [ "$POLICY_RC_CREATED" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
-  [ -d "$WORK" ] && log "logs kept in ${WORK#"$ROOT"/}/ (the next run or mvn clean removes them)"
+  [ -d "$WORK" ] && log "logs kept in ${WORK#"$ROOT"/}/ (the next run or ./mvnw clean removes them)"
 
   printf '\n== phase timings\n'; printf '  %s\n' "${PHASES[@]}"
   printf '  %-34s %7.1f s\n' total "$(bc_div $(( $(now_ms) - STARTED )))"
@@ -139,9 +139,9 @@ for p in "$NGINX_PORT" "$PORT_TOMCAT10" "$PORT_TOMCAT11" "$PORT_JETTY" $((PORT_T
 done
 
 if [ ! -f "$WAR" ]; then
-  log "no $WAR: building it (mvn -B -q -DskipTests package)"
-  timeout 900 mvn -B -q -Dstyle.color=never -f "$ROOT/pom.xml" -DskipTests package >"$WORK/out/mvn-package.log" 2>&1 \
-    || { tail -30 "$WORK/out/mvn-package.log"; die "mvn package failed"; }
+  log "no $WAR: building it (./mvnw -B -q -DskipTests package)"
+  timeout 900 "$ROOT/mvnw" -B -q -Dstyle.color=never -f "$ROOT/pom.xml" -DskipTests package >"$WORK/out/mvn-package.log" 2>&1 \
+    || { tail -30 "$WORK/out/mvn-package.log"; die "./mvnw package failed"; }
 fi
 [ -f "$WAR" ] || die "no WAR at $WAR"
 
@@ -172,12 +172,13 @@ log "nginx: $(nginx -v 2>&1)"
 
 # ---------------------------------------------------------------------------------------------------------------
 phase "fetch containers"
-# Maven Central only, through Maven (~/.m2 caches them). Run outside the project: its pom is not needed here.
+# Maven Central only, through the project's Maven Wrapper (~/.m2 caches them). Run outside the project: its pom is
+# not needed here.
 for artifact in "org.apache.tomcat:tomcat:$TOMCAT10:tar.gz" "org.apache.tomcat:tomcat:$TOMCAT11:tar.gz" \
                 "org.eclipse.jetty:jetty-home:$JETTY:tar.gz"; do
-  (cd "$WORK/downloads" && timeout 600 mvn -B -q -Dstyle.color=never dependency:copy -Dartifact="$artifact" \
+  (cd "$WORK/downloads" && timeout 600 "$ROOT/mvnw" -B -q -Dstyle.color=never dependency:copy -Dartifact="$artifact" \
       -DoutputDirectory="$WORK/downloads" >"$WORK/out/mvn-copy.log" 2>&1) \
-    || { tail -20 "$WORK/out/mvn-copy.log"; die "mvn dependency:copy $artifact failed"; }
+    || { tail -20 "$WORK/out/mvn-copy.log"; die "./mvnw dependency:copy $artifact failed"; }
 done
 for f in "$WORK"/downloads/*.tar.gz; do tar -xzf "$f" -C "$WORK"; done
 ls -d "$WORK"/apache-tomcat-"$TOMCAT10" "$WORK"/apache-tomcat-"$TOMCAT11" "$WORK"/jetty-home-"$JETTY" >/dev/null \
