@@ -20,6 +20,7 @@ import org.alipaynotify.keys.KeySource;
 import org.alipaynotify.ledger.TradeLedger;
 import org.alipaynotify.ops.Health;
 import org.alipaynotify.ops.NotifyMetrics;
+import org.alipaynotify.ops.OpsAccessFilter;
 import org.alipaynotify.ops.Purge;
 import org.alipaynotify.request.BusinessChecker;
 import org.alipaynotify.request.NotifyEndpoint;
@@ -47,6 +48,7 @@ public final class Bootstrap implements ServletContextListener {
 
     @Override
     public void contextInitialized(ServletContextEvent event) {
+        ServletContext context = event.getServletContext();
         try {
             Map<String, String> sys = Settings.systemProperties();
             Map<String, String> env = System.getenv();
@@ -57,6 +59,8 @@ public final class Bootstrap implements ServletContextListener {
             }
             DataSource containerDataSource = Database.lookupContainerDataSource();
             Settings settings = Settings.load(sys, env, fallback, containerDataSource != null);
+            // At once: if a later step fails, health still answers "not started" to the configured networks only.
+            context.setAttribute(OpsAccessFilter.ATTRIBUTE, settings.opsAllowedNetworks());
             Clock clock = Clock.systemUTC();
             AlipayKey key = AlipayKey.load(settings, clock);
             KeySource keys = KeySource.of(key, settings, clock);
@@ -90,10 +94,11 @@ public final class Bootstrap implements ServletContextListener {
                             new TradeLedger(dataSource)),
                     new RefusalJournal(dataSource),
                     metrics);
-            ServletContext context = event.getServletContext();
             context.setAttribute(NotifyEndpoint.ATTRIBUTE, endpoint);
             context.setAttribute(Health.ATTRIBUTE, health);
             context.setAttribute(NotifyMetrics.ATTRIBUTE, metrics);
+            LOG.info("/alipay/health and /alipay/metrics answer to {} only (ops.allowed-networks)",
+                    settings.opsAllowedNetworks());
             LOG.info("alipay-notify {} ready: app_id {}, seller ids {}, {} mode, sign type {}, body limit {} bytes,"
                             + " {}", Health.VERSION,
                     settings.appId(), settings.sellerIds().isEmpty() ? "any" : settings.sellerIds(),
@@ -117,6 +122,7 @@ public final class Bootstrap implements ServletContextListener {
         context.removeAttribute(NotifyEndpoint.ATTRIBUTE);
         context.removeAttribute(Health.ATTRIBUTE);
         context.removeAttribute(NotifyMetrics.ATTRIBUTE);
+        context.removeAttribute(OpsAccessFilter.ATTRIBUTE);
         release();
         LOG.info("alipay-notify stopped");
         // Last: log4j-core lives in this webapp; its context and threads must go with it.

@@ -39,12 +39,13 @@ public final class Settings {
     public static final String DB_LOCK_WAIT_TIMEOUT_SECONDS = "db.lock-wait-timeout-seconds";
     public static final String MAX_BODY_BYTES = "notify.max-body-bytes";
     public static final String RETENTION_DAYS = "notify.retention-days";
+    public static final String OPS_ALLOWED_NETWORKS = "ops.allowed-networks";
 
     /** Every key this application reads; a properties file holding another key of ours is a typo and refused. */
     public static final List<String> KEYS = List.of(APP_ID, SELLER_ID, CERT_PATH, PUBLIC_KEY, SIGN_TYPE,
             CERT_RELOAD_SECONDS, DB_URL,
             DB_USER, DB_PASSWORD, DB_POOL_SIZE, DB_INIT_SCHEMA, DB_CONNECTION_TIMEOUT_MS,
-            DB_LOCK_WAIT_TIMEOUT_SECONDS, MAX_BODY_BYTES, RETENTION_DAYS);
+            DB_LOCK_WAIT_TIMEOUT_SECONDS, MAX_BODY_BYTES, RETENTION_DAYS, OPS_ALLOWED_NETWORKS);
 
     public enum SignType { RSA2, RSA }
 
@@ -64,6 +65,7 @@ public final class Settings {
     private final int lockWaitTimeoutSeconds;
     private final int maxBodyBytes;
     private final int retentionDays;
+    private final Networks opsAllowedNetworks;
 
     private Settings(Lookup in, boolean containerDataSource) {
         requireAllPresent(in, containerDataSource);
@@ -110,6 +112,8 @@ public final class Settings {
             throw new SettingsException(RETENTION_DAYS, "must be 0 (keep for ever) or at least 3, got "
                     + retentionDays);
         }
+        opsAllowedNetworks = in.optional(OPS_ALLOWED_NETWORKS)
+                .map(list -> Networks.parse(OPS_ALLOWED_NETWORKS, list)).orElse(Networks.DEFAULT);
     }
 
     /** Reads the real system properties and environment. */
@@ -239,6 +243,8 @@ public final class Settings {
     public int maxBodyBytes() { return maxBodyBytes; }
     /** Days to keep notification and refusal records; 0: for ever. */
     public int retentionDays() { return retentionDays; }
+    /** Who may see /alipay/health and /alipay/metrics, by the address the container reports. */
+    public Networks opsAllowedNetworks() { return opsAllowedNetworks; }
 
     /** The three sources in order of precedence. */
     private static final class Lookup {
@@ -259,7 +265,8 @@ public final class Settings {
                 Path path = filePath;
                 Set<String> unknown = new TreeSet<>();
                 for (String name : file.stringPropertyNames()) {
-                    boolean ours = name.startsWith("alipay.") || name.startsWith("db.") || name.startsWith("notify.");
+                    boolean ours = name.startsWith("alipay.") || name.startsWith("db.") || name.startsWith("notify.")
+                            || name.startsWith("ops.");
                     if (ours && !KEYS.contains(name)) {
                         unknown.add(name);
                     }
