@@ -24,13 +24,18 @@ import org.w3c.dom.NodeList;
 
 /**
  * The operators' samples in deploy/ (read from the repository, as the deployment test renders them) hold what
- * RELIABILITY.md promises: a request waits for the database no longer than documented, and nginx waits longer than
- * that.
+ * RELIABILITY.md promises: a request waits for the database no longer than documented, nginx waits longer than
+ * that, and nginx exposes /alipay/notify alone, by its canonical path, with no forwarding header of the client's.
  */
 class DeploySamplesTest {
     private static final Path NGINX = Path.of("deploy/nginx/alipay-notify.conf");
     private static final Path CONTEXT = Path.of("deploy/tomcat/context.xml");
     private static final Path RELIABILITY = Path.of("RELIABILITY.md");
+    /** Every forwarding header Jetty 12's ForwardedRequestCustomizer or Tomcat's RemoteIpValve can read. */
+    private static final List<String> CLEARED = List.of("Forwarded", "X-Forwarded-Host", "X-Forwarded-Port",
+            "X-Forwarded-Server", "X-Forwarded-By", "X-Forwarded-Prefix", "X-Forwarded-Ssl", "X-Proxied-Https",
+            "X-Real-IP", "Proxy-auth-cert", "Proxy-ssl-id");
+
     private static int documentedConnectionTimeoutMs;
     private static int documentedLockWaitSeconds;
     private static Map<String, String> pool;
@@ -90,6 +95,96 @@ class DeploySamplesTest {
                 + " s must exceed " + CONTEXT + "'s connection timeout + lock wait (" + tomcat + " s)");
     }
 
+    // ---- nginx: only /alipay/notify is public ----
+
+    @Test
+    void nginxHasOnlyExactLocationsAndA404ForEverythingElse() {
+        List<String> locations = new ArrayList<>();
+        for (Directive d : server().block()) {
+            if (d.name().equals("location")) {
+                locations.add(String.join(" ", d.args()));
+            }
+        }
+        assertEquals(List.of("= /alipay/notify", "= /alipay/health", "= /alipay/metrics", "/"), locations,
+                NGINX + ": a prefix or regex location (such as location /alipay/) passes on spellings the container"
+                        + " reads differently (/alipay/health;x)");
+        Directive rest = location("/");
+        assertEquals(List.of("404"), only(rest, "return").args());
+        assertTrue(all(rest, "proxy_pass").isEmpty());
+    }
+
+    @Test
+    void nginxProxiesEachLocationToItsCanonicalPath() {
+        for (String path : List.of("/alipay/notify", "/alipay/health", "/alipay/metrics")) {
+            assertEquals(List.of("http://@UPSTREAM@" + path), only(location("= " + path), "proxy_pass").args(),
+                    NGINX + ": location = " + path + " must proxy_pass an explicit URI, so the container sees only it");
+        }
+    }
+
+    @Test
+    void nginxClearsEveryForwardingHeaderAtServerLevelAndSetsItsOwn() {
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (Directive d : all(server(), "proxy_set_header")) {
+            headers.put(d.args().get(0).toLowerCase(java.util.Locale.ROOT), d.args().get(1));
+        }
+        for (String h : CLEARED) {
+            assertEquals("", headers.get(h.toLowerCase(java.util.Locale.ROOT)),
+                    NGINX + ": proxy_set_header " + h + " \"\"; missing at server level");
+        }
+        assertEquals("$remote_addr", headers.get("x-forwarded-for"));
+        assertEquals("$scheme", headers.get("x-forwarded-proto"));
+        for (Directive d : server().block()) {
+            if (d.name().equals("location")) {
+                assertTrue(all(d, "proxy_set_header").isEmpty(), NGINX + ": location " + d.args()
+                        + " has a proxy_set_header of its own, so it inherits none of the server's");
+            }
+        }
+    }
+
+    @Test
+    void healthAndMetricsOnlyFromListedAddresses() {
+        for (String path : List.of("/alipay/health", "/alipay/metrics")) {
+            List<Directive> access = new ArrayList<>();
+            for (Directive d : location("= " + path).block()) {
+                if (d.name().equals("allow") || d.name().equals("deny")) {
+                    access.add(d);
+                }
+            }
+            assertFalse(access.isEmpty(), path);
+            Directive last = access.get(access.size() - 1);
+            assertEquals("deny all", last.name() + " " + String.join(" ", last.args()), path);
+            for (Directive d : access) {
+                if (d.name().equals("allow")) {
+                    // 127.0.0.0/8 would let the deployment test's refused client (127.0.0.2) in
+                    assertFalse(List.of("all", "127.0.0.0/8", "0.0.0.0/0", "::/0").contains(d.args().get(0)),
+                            path + ": allow " + d.args());
+                }
+            }
+        }
+    }
+
+    @Test
+    void notifyIsLimitedPerClientAddressGenerouslyEnoughForAlipay() {
+        Map<String, Directive> zones = new LinkedHashMap<>();
+        for (Directive d : nginx) {
+            if (d.name().equals("limit_req_zone") || d.name().equals("limit_conn_zone")) {
+                assertEquals("$binary_remote_addr", d.args().get(0), d.toString());
+                zones.put(d.args().get(1).replaceFirst(":.*", "").replace("zone=", ""), d);
+            }
+        }
+        Directive notify = location("= /alipay/notify");
+        String reqZone = only(notify, "limit_req").args().get(0).replace("zone=", "");
+        String connZone = only(notify, "limit_conn").args().get(0);
+        assertTrue(zones.containsKey(reqZone) && zones.containsKey(connZone),
+                "limit_req_zone and limit_conn_zone at http level, above the server block: " + zones.keySet());
+        Matcher rate = Pattern.compile("rate=(\\d+)r/s").matcher(String.join(" ", zones.get(reqZone).args()));
+        assertTrue(rate.find(), "rate in requests per second");
+        // Alipay sends a busy merchant's notifications from a few addresses: a few hundred per second each.
+        assertTrue(Integer.parseInt(rate.group(1)) >= 100, "rate " + rate.group(1) + "r/s would throttle Alipay");
+        assertTrue(String.join(" ", only(notify, "limit_req").args()).matches(".*burst=\\d+.*nodelay.*"),
+                "a burst let through at once");
+    }
+
     // ---- reading the samples ----
 
     private static Map<String, String> resource() throws Exception {
@@ -118,6 +213,25 @@ class DeploySamplesTest {
 
     private static Directive server() {
         return only(nginx, "server");
+    }
+
+    private static Directive location(String match) {
+        for (Directive d : server().block()) {
+            if (d.name().equals("location") && String.join(" ", d.args()).equals(match)) {
+                return d;
+            }
+        }
+        throw new AssertionError(NGINX + ": no location " + match);
+    }
+
+    private static List<Directive> all(Directive parent, String name) {
+        List<Directive> found = new ArrayList<>();
+        for (Directive d : parent.block() == null ? List.<Directive>of() : parent.block()) {
+            if (d.name().equals(name)) {
+                found.add(d);
+            }
+        }
+        return found;
     }
 
     private static Directive only(Directive parent, String name) {
