@@ -5,27 +5,31 @@
 # both ways to give the webapp its database (Tomcat 10.1: a HikariCP pool bound in JNDI by deploy/tomcat/context.xml;
 # Tomcat 11 and Jetty: db.url in the settings file), and (Tomcat 11) that 5 redeploys leave no webapp class loader
 # behind.
-# Run as root on Debian 12 after `mvn -B verify`:  deploy/test-deployment.sh      (details: deploy/README.md)
+# Run as root on Debian 12 after `./mvnw -B verify`:  deploy/test-deployment.sh      (details: deploy/README.md)
+# It also checks that only /alipay/notify is public: every spelling of /alipay/health and /alipay/metrics tried from a
+# client address is refused by nginx, the webapp itself refuses them to an address ops.allowed-networks does not list,
+# and no forwarding header a client sends is believed.
 # Every process it starts is stopped on exit (trap), every wait is bounded, only loopback addresses are used.
 set -Eeuo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DEPLOY=$ROOT/deploy
-WORK=$ROOT/target/deploy-test            # under target/: mvn clean removes it
+WORK=$ROOT/target/deploy-test            # under target/: ./mvnw clean removes it
 WAR=$ROOT/target/alipay-notify.war
 
 TOMCAT10=10.1.59 TOMCAT11=11.0.24 JETTY=12.1.12
 NGINX_PORT=${NGINX_PORT:-8443}
 PORT_TOMCAT10=${PORT_TOMCAT10:-18081} PORT_TOMCAT11=${PORT_TOMCAT11:-18082} PORT_JETTY=${PORT_JETTY:-18083}
 CLIENT_ADDR=127.0.0.2                    # curl's source address: differs from nginx's 127.0.0.1
+MONITOR_ADDR=127.0.0.1                   # the monitoring's address (and nginx's): may see health and metrics
 DB_HOST=127.0.0.1 DB_PORT=3306
 APP_ID=2021000000000001 SELLER_ID=2088000000000001
 REDEPLOYS=5
 READY_TIMEOUT=${READY_TIMEOUT:-120}      # seconds for a container to deploy the WAR
 
-# The webapp reads ALIPAY_*, DB_* and NOTIFY_* environment variables before the settings file: drop any from the
-# caller's environment so the test's file is what the webapp sees.
-for v in $(compgen -e | grep -E '^(ALIPAY_|DB_|NOTIFY_)' || true); do unset "$v"; done
+# The webapp reads ALIPAY_*, DB_*, NOTIFY_* and OPS_* environment variables before the settings file: drop any from
+# the caller's environment so the test's file is what the webapp sees.
+for v in $(compgen -e | grep -E '^(ALIPAY_|DB_|NOTIFY_|OPS_)' || true); do unset "$v"; done
 
 STARTED=$(date +%s%3N)
 PASS=0 FAIL=0
@@ -97,7 +101,7 @@ cleanup() {
     timeout 60 mysqladmin --protocol=tcp -h"$DB_HOST" -P"$DB_PORT" -uroot shutdown && log "stopped the MariaDB this test started"
   fi
   if [ "$POLICY_RC_CREATED" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
-  [ -d "$WORK" ] && log "logs kept in ${WORK#"$ROOT"/}/ (the next run or mvn clean removes them)"
+  [ -d "$WORK" ] && log "logs kept in ${WORK#"$ROOT"/}/ (the next run or ./mvnw clean removes them)"
 
   printf '\n== phase timings\n'; printf '  %s\n' "${PHASES[@]}"
   printf '  %-34s %7.1f s\n' total "$(bc_div $(( $(now_ms) - STARTED )))"
@@ -139,9 +143,9 @@ for p in "$NGINX_PORT" "$PORT_TOMCAT10" "$PORT_TOMCAT11" "$PORT_JETTY" $((PORT_T
 done
 
 if [ ! -f "$WAR" ]; then
-  log "no $WAR: building it (mvn -B -q -DskipTests package)"
-  timeout 900 mvn -B -q -Dstyle.color=never -f "$ROOT/pom.xml" -DskipTests package >"$WORK/out/mvn-package.log" 2>&1 \
-    || { tail -30 "$WORK/out/mvn-package.log"; die "mvn package failed"; }
+  log "no $WAR: building it (./mvnw -B -q -DskipTests package)"
+  timeout 900 "$ROOT/mvnw" -B -q -Dstyle.color=never -f "$ROOT/pom.xml" -DskipTests package >"$WORK/out/mvn-package.log" 2>&1 \
+    || { tail -30 "$WORK/out/mvn-package.log"; die "./mvnw package failed"; }
 fi
 [ -f "$WAR" ] || die "no WAR at $WAR"
 
@@ -172,12 +176,13 @@ log "nginx: $(nginx -v 2>&1)"
 
 # ---------------------------------------------------------------------------------------------------------------
 phase "fetch containers"
-# Maven Central only, through Maven (~/.m2 caches them). Run outside the project: its pom is not needed here.
+# Maven Central only, through the project's Maven Wrapper (~/.m2 caches them). Run outside the project: its pom is
+# not needed here.
 for artifact in "org.apache.tomcat:tomcat:$TOMCAT10:tar.gz" "org.apache.tomcat:tomcat:$TOMCAT11:tar.gz" \
                 "org.eclipse.jetty:jetty-home:$JETTY:tar.gz"; do
-  (cd "$WORK/downloads" && timeout 600 mvn -B -q -Dstyle.color=never dependency:copy -Dartifact="$artifact" \
+  (cd "$WORK/downloads" && timeout 600 "$ROOT/mvnw" -B -q -Dstyle.color=never dependency:copy -Dartifact="$artifact" \
       -DoutputDirectory="$WORK/downloads" >"$WORK/out/mvn-copy.log" 2>&1) \
-    || { tail -20 "$WORK/out/mvn-copy.log"; die "mvn dependency:copy $artifact failed"; }
+    || { tail -20 "$WORK/out/mvn-copy.log"; die "./mvnw dependency:copy $artifact failed"; }
 done
 for f in "$WORK"/downloads/*.tar.gz; do tar -xzf "$f" -C "$WORK"; done
 ls -d "$WORK"/apache-tomcat-"$TOMCAT10" "$WORK"/apache-tomcat-"$TOMCAT11" "$WORK"/jetty-home-"$JETTY" >/dev/null \
@@ -212,6 +217,8 @@ for tag in tomcat10 tomcat11 jetty12; do
   grep -q 'total_amount=50\.00' "$WORK/bodies/$tag-tamper.txt" || die "could not tamper with the body for $tag"
 done
 sign "$WORK/bodies/tomcat11-redeployed.txt" deploy-tomcat11-redeployed 7.00
+# Unsigned: answered failure (bad signature) and journaled with the address the webapp saw (check h).
+printf 'notify_type=trade_status_sync&out_trade_no=deploy-forged-forwarding' >"$WORK/bodies/unsigned.txt"
 log "signed $(ls "$WORK"/bodies | wc -l) bodies with bin/simulate"
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -227,6 +234,8 @@ cat >"$CONFIG_JNDI" <<EOF
 alipay.app-id=$APP_ID
 alipay.seller-id=$SELLER_ID
 alipay.cert-path=$K/alipayCertPublicKey_RSA2.crt
+# nginx (127.0.0.1) may reach health and metrics, the test's client (127.0.0.2) may not: check g.
+ops.allowed-networks=$MONITOR_ADDR/32,::1/128
 EOF
 { cat "$CONFIG_JNDI"; printf 'db.url=%s\ndb.user=root\ndb.password=\n' "$JDBC_URL"; } >"$CONFIG"
 chmod 600 "$CONFIG" "$CONFIG_JNDI"
@@ -305,6 +314,7 @@ wait_ready() { # name port pidfile logfile start-ms
 # ---------------------------------------------------------------------------------------------------------------
 # The checks through nginx, as Alipay would reach the webapp: https, client address 127.0.0.2.
 CURL=(curl -sS --max-time 20 --cacert "$K/nginx.crt" --interface "$CLIENT_ADDR")
+CURL_MONITOR=(curl -sS --max-time 20 --cacert "$K/nginx.crt" --interface "$MONITOR_ADDR")
 URL=https://127.0.0.1:$NGINX_PORT
 post() { # body-file answer-file [curl args] -> HTTP code
   local body=$1 out=$2; shift 2
@@ -317,8 +327,8 @@ answer_is() { # file text: the body is exactly text, no newline
 }
 order_status() { sql "$DB" -e "SELECT trade_status FROM alipay_order WHERE out_trade_no='$1'"; }
 
-run_checks() { # name tag
-  local name=$1 tag=$2 o=$WORK/out code
+run_checks() { # name tag container-port tomcat|jetty
+  local name=$1 tag=$2 port=$3 kind=$4 o=$WORK/out code
   sql "$DB" -e "INSERT INTO alipay_order (out_trade_no, total_amount) VALUES
       ('deploy-$tag-paid', 12.34), ('deploy-$tag-tamper', 50.00)" || die "$name: cannot insert test orders"
 
@@ -337,15 +347,21 @@ run_checks() { # name tag
   check "$name b) order deploy-$tag-tamper unchanged (WAIT_BUYER_PAY)" is \
     "$(order_status "deploy-$tag-tamper")" WAIT_BUYER_PAY
 
-  # c) the health endpoint sees what the webapp sees: https and the client's address
-  code=$("${CURL[@]}" -o "$o/$tag-c.json" -w '%{http_code}' "$URL/alipay/health" 2>>"$WORK/out/curl.log") || true
-  check "$name c) GET /alipay/health: HTTP 200" is "$code" 200
-  check "$name c) health JSON request.scheme=https, request.remote_addr=$CLIENT_ADDR" health_ok "$o/$tag-c.json"
+  # c) the monitoring's address (nginx allows it, and so does ops.allowed-networks) sees health and metrics, and
+  # health shows the scheme the webapp sees. The client address there is the monitoring's own; check a's stored
+  # 127.0.0.2 is what proves that the container takes it from nginx's X-Forwarded-For.
+  code=$("${CURL_MONITOR[@]}" -o "$o/$tag-c.json" -w '%{http_code}' "$URL/alipay/health" 2>>"$WORK/out/curl.log") || true
+  check "$name c) GET /alipay/health from $MONITOR_ADDR: HTTP 200" is "$code" 200
+  check "$name c) health JSON request.scheme=https, request.remote_addr=$MONITOR_ADDR" \
+    health_ok "$o/$tag-c.json" "$MONITOR_ADDR"
+  code=$("${CURL_MONITOR[@]}" -o "$o/$tag-c.txt" -w '%{http_code}' "$URL/alipay/metrics" 2>>"$WORK/out/curl.log") || true
+  check "$name c) GET /alipay/metrics from $MONITOR_ADDR: HTTP 200 with alipay_notify_ meters" \
+    eval '[ "$code" = 200 ] && grep -q "^alipay_notify_notifications_total" "$o/$tag-c.txt"'
 
-  # d) only /alipay/ is proxied
+  # d) only the three exact paths are proxied
   local path
-  for path in / /manager/html /alipay-notify/ /WEB-INF/web.xml; do
-    code=$("${CURL[@]}" -o "$o/$tag-d.txt" -w '%{http_code}' "$URL$path" 2>>"$WORK/out/curl.log") || true
+  for path in / /manager/html /alipay-notify/ /WEB-INF/web.xml /alipay/ /alipay/notify/ /alipay/notify\;x; do
+    code=$("${CURL[@]}" --path-as-is -o "$o/$tag-d.txt" -w '%{http_code}' "$URL$path" 2>>"$WORK/out/curl.log") || true
     check "$name d) GET $path: 404 from nginx" not_found_by_nginx "$code" "$o/$tag-d.txt"
   done
 
@@ -355,24 +371,147 @@ run_checks() { # name tag
   check "$name e) forged X-Forwarded-For: HTTP 405" is "$code" 405
   check "$name e) forged X-Forwarded-For ignored: stored remote_addr is $CLIENT_ADDR" is \
     "$(sql "$DB" -e "SELECT remote_addr FROM alipay_notify_refused ORDER BY id DESC LIMIT 1")" "$CLIENT_ADDR"
+
+  # f) health and metrics in every spelling we could think of, through nginx from the client's address: none may
+  # answer 200 nor show any of their content (what answered is printed: nginx's own page, or the container)
+  local e method target by tsv=$o/$tag-f.tsv t0
+  : >"$tsv"
+  t0=$(now_ms)
+  for e in health metrics; do
+    while read -r method target; do
+      target=${target//@E@/$e} target=${target//@EU@/${e^^}} target=${target//@E%@/$(printf '%%%02x' "'${e:0:1}")${e:1}}
+      if [ "${target:0:1}" = / ]; then
+        code=$("${CURL[@]}" --path-as-is -X "$method" -o "$o/$tag-f.txt" -w '%{http_code}' "$URL$target" \
+          2>>"$WORK/out/curl.log") || true
+      else   # an absolute-form request target (GET http://host/path HTTP/1.1)
+        code=$("${CURL[@]}" -X "$method" --request-target "$target" -o "$o/$tag-f.txt" -w '%{http_code}' "$URL/" \
+          2>>"$WORK/out/curl.log") || true
+      fi
+      if grep -q '<center>nginx</center>' "$o/$tag-f.txt" 2>/dev/null; then by=nginx; else by=container; fi
+      printf '%s\t%s\t%s\t%s\n' "$method" "$target" "$code" "$by" >>"$tsv"
+      check "$name f) $method $target from $CLIENT_ADDR: HTTP $code from $by, nothing leaked" \
+        ops_refused "$code" "$o/$tag-f.txt"
+    done <<<"$OPS_SPELLINGS"
+  done
+  log "$name f) $(grep -c . "$tsv") requests in $(bc_div $(( $(now_ms) - t0 ))) s; answers in ${tsv#"$ROOT"/}"
+
+  # g) straight to the container, bypassing nginx, from an address ops.allowed-networks does not list: the webapp
+  # itself refuses (403, its own short body). The connector listens on 127.0.0.1; a loopback client may use any
+  # 127.x source address, as 127.0.0.2 does here.
+  for target in /alipay/health /alipay/metrics /alipay/health\;x /alipay/metrics\;jsessionid=1; do
+    code=$(curl -sS --max-time 20 --path-as-is --interface "$CLIENT_ADDR" -o "$o/$tag-g.txt" -w '%{http_code}' \
+      "http://127.0.0.1:$port$target" 2>>"$WORK/out/curl.log") || true
+    check "$name g) GET $target straight to the container from $CLIENT_ADDR: 403 from the webapp" \
+      webapp_refused "$code" "$o/$tag-g.txt"
+  done
+  if [ "$kind" = tomcat ]; then
+    # RemoteIpValve trusts X-Forwarded-For from internalProxies (nginx's 127.0.0.1) only.
+    code=$(curl -sS --max-time 20 --interface "$CLIENT_ADDR" -H "X-Forwarded-For: $MONITOR_ADDR" -o "$o/$tag-g.txt" \
+      -w '%{http_code}' "http://127.0.0.1:$port/alipay/health" 2>>"$WORK/out/curl.log") || true
+    check "$name g) the same with X-Forwarded-For: $MONITOR_ADDR: still 403 (the valve trusts only nginx)" \
+      webapp_refused "$code" "$o/$tag-g.txt"
+  else
+    printf '  note  %s: Jetty believes X-Forwarded-For from whoever connects (no trusted-proxy list), so only the\n' "$name"
+    printf '        loopback-only connector keeps other hosts from forging it (deploy/jetty/README.md); not checked\n'
+  fi
+
+  # h) forwarding headers a client sends are not believed (nginx clears or overwrites every one the containers
+  # read): the request is still answered failure, journaled with the client's real address
+  local long_fwd long_xff before
+  long_fwd="for=6.6.6.6$(printf ', for=6.6.6.6%.0s' $(seq 1 400))"   # about 5.6 KB
+  long_xff="6.6.6.6$(printf ', 6.6.6.6%.0s' $(seq 1 600))"            # about 5.4 KB
+  local -a cases=("Forwarded: for=6.6.6.6" "Forwarded: $long_fwd" "X-Forwarded-For: $long_xff"
+    "X-Real-IP: 6.6.6.6")
+  local h label
+  for h in "${cases[@]}"; do
+    label=${h:0:40}; [ ${#h} -le 40 ] || label="$label... (${#h} bytes)"
+    before=$(last_refused_id)
+    code=$(post "$WORK/bodies/unsigned.txt" "$o/$tag-h.txt" -H "$h")
+    check "$name h) $label: answered 'failure' (HTTP $code)" answer_is "$o/$tag-h.txt" failure
+    check "$name h) $label: one refusal stored, remote_addr $CLIENT_ADDR" refused_since "$before" "$CLIENT_ADDR"
+  done
+  # The others change the scheme, host or port a container reports; health shows scheme and address.
+  code=$("${CURL_MONITOR[@]}" -o "$o/$tag-h.json" -w '%{http_code}' -H 'Forwarded: for=6.6.6.6;proto=http;host=evil' \
+    -H 'X-Forwarded-Proto: http' -H 'X-Proxied-Https: off' -H 'X-Forwarded-Ssl: off' -H 'X-Forwarded-Host: evil' \
+    -H 'X-Forwarded-Port: 80' -H 'X-Forwarded-Server: evil' -H 'X-Forwarded-By: 6.6.6.6' -H 'X-Forwarded-Prefix: /evil' \
+    -H 'X-Real-IP: 6.6.6.6' -H 'Proxy-ssl-id: 00' -H 'Proxy-auth-cert: x' "$URL/alipay/health" 2>>"$WORK/out/curl.log") || true
+  check "$name h) health with a dozen forged forwarding headers: HTTP 200, still https from $MONITOR_ADDR" \
+    eval '[ "$code" = 200 ] && health_ok "$o/$tag-h.json" "$MONITOR_ADDR"'
 }
-health_ok() {
+
+# Check f's spellings, one "METHOD TARGET" a line: @E@ is health or metrics, @EU@ the same in capitals, @E%@ with
+# its first letter %-encoded. nginx decodes %XX, resolves . and .., merges slashes, then matches exactly; the
+# containers strip ;parameters and resolve ..; as .. as well: each line is a way the two could disagree.
+OPS_SPELLINGS='GET /alipay/@E@
+GET /alipay/@E@;
+GET /alipay/@E@;x
+GET /alipay/@E@;jsessionid=1
+POST /alipay/@E@;x
+GET /alipay/@E@%3bx
+GET /alipay/@E@%3B
+GET /alipay/@E%@
+GET /alipay/%2565@E@
+GET /alipay%2f@E@
+GET //alipay/@E@
+GET /alipay//@E@
+GET /alipay/./@E@
+GET /./alipay/@E@
+GET /alipay/%2e/@E@
+GET /alipay/x/../@E@
+GET /alipay/notify/../@E@
+GET /alipay/%2e%2e/alipay/@E@
+GET /alipay/..;/alipay/@E@
+GET /alipay/notify/..;/@E@
+GET /alipay/notify%2f..%2f@E@
+GET /alipay/notify;/../@E@
+GET /alipay/;x/@E@
+GET /alipay;x/@E@
+GET /alipay/@E@/
+GET /alipay/@E@/.
+GET /alipay/@E@/;x
+GET /alipay/@E@%2f
+GET /%61lipay/@E@
+GET /alipay/@E@?x=1
+GET /alipay/@EU@
+GET /ALIPAY/@EU@
+GET /alipay/@E@%20
+GET /alipay/@E@%00
+GET /alipay%5c@E@
+GET /alipay/%c0%ae%c0%ae/alipay/@E@
+GET http://localhost/alipay/@E@;x
+GET http://localhost/alipay/@E@'
+
+health_ok() { # json-file expected-remote-addr
   if [ ! -s "$1" ]; then echo "        no health answer" >&2; return 1; fi
   if command -v python3 >/dev/null; then
-    python3 - "$1" "$CLIENT_ADDR" <<'EOF' || { printf '        health answer: %s\n' "$(head -c 300 "$1")" >&2; return 1; }
+    python3 - "$1" "$2" <<'PYEOF' || { printf '        health answer: %s\n' "$(head -c 300 "$1")" >&2; return 1; }
 import json, sys
 try:
     r = json.load(open(sys.argv[1], encoding="utf-8"))["request"]
 except (ValueError, KeyError, TypeError) as e:
     sys.exit("        not JSON with a request object: %r" % e)
 sys.exit(0 if r.get("scheme") == "https" and r.get("remote_addr") == sys.argv[2] else 1)
-EOF
+PYEOF
   else
     grep -Eq '"scheme"[[:space:]]*:[[:space:]]*"https"' "$1" \
-      && grep -Eq "\"remote_addr\"[[:space:]]*:[[:space:]]*\"${CLIENT_ADDR//./\\.}\"" "$1"
+      && grep -Eq "\"remote_addr\"[[:space:]]*:[[:space:]]*\"${2//./\\.}\"" "$1"
   fi
 }
 not_found_by_nginx() { is "$1" 404 && grep -q '<center>nginx</center>' "$2"; }
+# Not 200, and nothing of what health or metrics would show: JSON status, meter names, the certificate path.
+ops_refused() { # code answer-file
+  [ "$1" != 200 ] || { echo "        answered 200" >&2; return 1; }
+  local m
+  for m in '"status"' alipay_notify_ hikaricp alipayCertPublicKey "$K"; do
+    if grep -qF -- "$m" "$2" 2>/dev/null; then printf '        leaked %s: %s\n' "$m" "$(head -c 200 "$2")" >&2; return 1; fi
+  done
+}
+# The webapp's own refusal (OpsAccessFilter): 403 with exactly its short body.
+webapp_refused() { is "$1" 403 && answer_is "$2" forbidden && ops_refused "$1" "$2"; }
+last_refused_id() { sql "$DB" -e "SELECT COALESCE(MAX(id), 0) FROM alipay_notify_refused"; }
+refused_since() { # id-before expected-remote-addr: exactly one new refusal, with that address
+  is "$(sql "$DB" -e "SELECT remote_addr FROM alipay_notify_refused WHERE id > $1" | paste -sd ' ')" "$2"
+}
 
 LEAK_PATTERN='appears to have started a thread|registered the JDBC driver|failed to unregister|memory leak'
 
@@ -465,7 +604,7 @@ tomcat_run() { # name version port tag [jndi] [redeploy]
   fi
 
   start_nginx "$port"
-  run_checks "$name" "$tag"
+  run_checks "$name" "$tag" "$port" tomcat
   [ -z "$redeploy" ] || redeploy_leak_check "$name" "$base" "$pidfile" "$out" "$port"
 
   phase "$name stop"
@@ -574,7 +713,7 @@ jetty_run() { # name version port tag
   pool_checks "$name" "$out" own
 
   start_nginx "$port"
-  run_checks "$name" "$tag"
+  run_checks "$name" "$tag" "$port" jetty
 
   phase "$name stop"
   stop_nginx

@@ -24,6 +24,7 @@ import org.alipaynotify.ledger.OrderMapping;
 import org.alipaynotify.ledger.TradeLedger;
 import org.alipaynotify.ops.Health;
 import org.alipaynotify.ops.NotifyMetrics;
+import org.alipaynotify.ops.OpsAccessFilter;
 import org.alipaynotify.ops.Purge;
 import org.alipaynotify.request.BusinessChecker;
 import org.alipaynotify.request.NotifyEndpoint;
@@ -53,6 +54,7 @@ public final class Bootstrap implements ServletContextListener {
 
     @Override
     public void contextInitialized(ServletContextEvent event) {
+        ServletContext context = event.getServletContext();
         try {
             Map<String, String> sys = Settings.systemProperties();
             Map<String, String> env = System.getenv();
@@ -63,6 +65,8 @@ public final class Bootstrap implements ServletContextListener {
             }
             DataSource containerDataSource = Database.lookupContainerDataSource();
             Settings settings = Settings.load(sys, env, fallback, containerDataSource != null);
+            // At once: if a later step fails, health still answers "not started" to the configured networks only.
+            context.setAttribute(OpsAccessFilter.ATTRIBUTE, settings.opsAllowedNetworks());
             Clock clock = Clock.systemUTC();
             List<App> loaded = new ArrayList<>();
             for (AppSettings app : settings.apps()) {
@@ -105,13 +109,14 @@ public final class Bootstrap implements ServletContextListener {
                             new TradeLedger(dataSource, orders)),
                     journal,
                     metrics);
-            ServletContext context = event.getServletContext();
             context.setAttribute(NotifyEndpoint.ATTRIBUTE, endpoint);
             context.setAttribute(Health.ATTRIBUTE, health);
             context.setAttribute(NotifyMetrics.ATTRIBUTE, metrics);
+            LOG.info("/alipay/health and /alipay/metrics answer to {} only (ops.allowed-networks)",
+                    settings.opsAllowedNetworks());
             LOG.info("alipay-notify {} ready: {}, body limit {} bytes, {}, orders in {}", Health.VERSION,
-                    describe(apps), settings.maxBodyBytes(), ownPool != null ? "pool of " + settings.poolSize() + " connections"
-                            : "container DataSource",
+                    describe(apps), settings.maxBodyBytes(), ownPool != null ? "pool of " + settings.poolSize()
+                            + " connections" : "container DataSource",
                     orders.custom() ? "your table (" + orders.keys() + ")" : "alipay_order"
                             + (orders.keys().isEmpty() ? "" : " with " + orders.keys()));
         } catch (SettingsException e) {
@@ -131,6 +136,7 @@ public final class Bootstrap implements ServletContextListener {
         context.removeAttribute(NotifyEndpoint.ATTRIBUTE);
         context.removeAttribute(Health.ATTRIBUTE);
         context.removeAttribute(NotifyMetrics.ATTRIBUTE);
+        context.removeAttribute(OpsAccessFilter.ATTRIBUTE);
         release();
         LOG.info("alipay-notify stopped");
         // Last: log4j-core lives in this webapp; its context and threads must go with it.

@@ -54,6 +54,7 @@ public final class Settings {
     /** The merchant's statements, in the order reactions run. */
     public static final List<String> ORDER_SQL_KEYS = List.of(ORDER_LOOKUP_SQL, ORDER_ON_PAID_SQL,
             ORDER_ON_REFUNDED_SQL, ORDER_ON_FINISHED_SQL, ORDER_ON_CLOSED_SQL, ORDER_ON_ATTENTION_SQL);
+    public static final String OPS_ALLOWED_NETWORKS = "ops.allowed-networks";
 
     /** Every key this application reads; a properties file holding another key of ours is a typo and refused. */
     public static final List<String> KEYS = List.of(APPS, APP_ID, SELLER_ID, CERT_PATH, PUBLIC_KEY, SIGN_TYPE,
@@ -61,7 +62,7 @@ public final class Settings {
             DB_USER, DB_PASSWORD, DB_POOL_SIZE, DB_INIT_SCHEMA, DB_CONNECTION_TIMEOUT_MS,
             DB_LOCK_WAIT_TIMEOUT_SECONDS, MAX_BODY_BYTES, RETENTION_DAYS, REFUSAL_RECORDS_PER_SECOND,
             REFUSAL_RETENTION_DAYS, ORDER_LOOKUP_SQL, ORDER_ON_PAID_SQL, ORDER_ON_REFUNDED_SQL, ORDER_ON_FINISHED_SQL,
-            ORDER_ON_CLOSED_SQL, ORDER_ON_ATTENTION_SQL, ORDER_ON_ZERO_ROWS);
+            ORDER_ON_CLOSED_SQL, ORDER_ON_ATTENTION_SQL, ORDER_ON_ZERO_ROWS, OPS_ALLOWED_NETWORKS);
 
     public enum SignType { RSA2, RSA }
 
@@ -80,6 +81,7 @@ public final class Settings {
     private final int refusalRetentionDays;
     private final Map<String, String> orderSql;
     private final boolean orderZeroRowsFail;
+    private final Networks opsAllowedNetworks;
 
     private Settings(Lookup in, boolean containerDataSource) {
         requireAllPresent(in, containerDataSource);
@@ -116,6 +118,8 @@ public final class Settings {
             throw new SettingsException(ORDER_ON_ZERO_ROWS, "must be warn or fail, got '" + zeroRows + "'");
         }
         orderZeroRowsFail = zeroRows.equals("fail");
+        opsAllowedNetworks = in.optional(OPS_ALLOWED_NETWORKS)
+                .map(list -> Networks.parse(OPS_ALLOWED_NETWORKS, list)).orElse(Networks.DEFAULT);
     }
 
     /** Reads the real system properties and environment. */
@@ -317,6 +321,8 @@ public final class Settings {
     public Map<String, String> orderSql() { return orderSql; }
     /** A reaction that changes no row fails the notification (else it is logged). */
     public boolean orderZeroRowsFail() { return orderZeroRowsFail; }
+    /** Who may see /alipay/health and /alipay/metrics, by the address the container reports. */
+    public Networks opsAllowedNetworks() { return opsAllowedNetworks; }
 
     /** The three sources in order of precedence. */
     private static final class Lookup {
@@ -338,7 +344,7 @@ public final class Settings {
                 Set<String> unknown = new TreeSet<>();
                 for (String name : file.stringPropertyNames()) {
                     boolean ours = name.startsWith("alipay.") || name.startsWith("db.") || name.startsWith("notify.")
-                            || name.startsWith("order.");
+                            || name.startsWith("order.") || name.startsWith("ops.");
                     if (ours && !KEYS.contains(name) && !isAppKey(name)) {
                         unknown.add(name);
                     }

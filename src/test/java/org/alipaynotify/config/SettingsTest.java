@@ -343,6 +343,42 @@ class SettingsTest {
     }
 
     @Test
+    void opsAllowedNetworksDefaultToLoopbackAndPrivateRanges() {
+        Networks n = Settings.load(minimal(), Map.of()).opsAllowedNetworks();
+
+        assertTrue(n.contains("127.0.0.1") && n.contains("::1") && n.contains("10.1.2.3") && n.contains("fd00::1"));
+        assertFalse(n.contains("203.0.113.7"));
+    }
+
+    @Test
+    void opsAllowedNetworksFromTheFileReplaceTheDefaults() throws IOException {
+        Path file = propertiesFile("ops.allowed-networks=203.0.113.0/24, 2001:db8::/32\n");
+
+        Networks n = Settings.load(minimalWith(Settings.CONFIG_FILE, file.toString()), Map.of()).opsAllowedNetworks();
+
+        assertTrue(n.contains("203.0.113.7") && n.contains("2001:db8::1"));
+        assertFalse(n.contains("127.0.0.1"), "the defaults are replaced, not extended");
+    }
+
+    @Test
+    void aBadOpsAllowedNetworksEntryNamesTheKeyAndTheEntry() {
+        SettingsException e = refused(minimalWith(Settings.OPS_ALLOWED_NETWORKS, "10.0.0.0/8,monitoring.internal"));
+
+        assertNames(Settings.OPS_ALLOWED_NETWORKS, e);
+        assertTrue(e.getMessage().contains("'monitoring.internal'"), e.getMessage());
+    }
+
+    @Test
+    void fileWithAMisspelledOpsKeyIsRefused() throws IOException {
+        Path file = propertiesFile("ops.allowed-network=10.0.0.0/8\n");
+
+        SettingsException e = refused(minimalWith(Settings.CONFIG_FILE, file.toString()));
+
+        assertNames(Settings.CONFIG_FILE, e);
+        assertTrue(e.getMessage().contains("ops.allowed-network]"), e.getMessage());
+    }
+
+    @Test
     void wrongValueFromTheEnvironmentAlsoNamesTheKeyAndItsVariable() {
         Map<String, String> sys = minimalWithout(Settings.DB_POOL_SIZE);
 
