@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import org.alipaynotify.boot.LocalRun;
-import org.alipaynotify.boot.Schema;
+import org.alipaynotify.boot.Migrations;
 import org.alipaynotify.config.Settings;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -87,10 +87,10 @@ public final class EmbeddedLocalRun implements LocalRun {
         }
     }
 
-    /** Applies the schema (the webapp does it again, harmlessly) and adds the demo orders that are missing. */
+    /** Applies the schema migrations (the webapp finds nothing left to do) and adds the demo orders that are missing. */
     static void seedDemoOrders(String url) throws Exception {
         try (Connection c = DriverManager.getConnection(url, "root", "")) {
-            Schema.apply(c);
+            Migrations.fromClassPath().apply(c);
             try (PreparedStatement ps = c.prepareStatement(
                     "INSERT IGNORE INTO alipay_order (out_trade_no, total_amount) VALUES (?, ?)")) {
                 for (Map.Entry<String, String> order : DEMO_ORDERS.entrySet()) {

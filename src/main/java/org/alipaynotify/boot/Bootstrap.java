@@ -9,6 +9,7 @@ import java.security.Security;
 import java.sql.Connection;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
@@ -68,11 +69,16 @@ public final class Bootstrap implements ServletContextListener {
             } else {
                 dataSource = ownPool = Database.open(settings, metrics);
             }
-            if (settings.initSchema()) {
-                try (Connection c = dataSource.getConnection()) {
-                    Schema.apply(c);
+            try (Connection c = dataSource.getConnection()) {
+                Migrations migrations = Migrations.fromWebapp(event.getServletContext());
+                if (settings.initSchema()) {
+                    List<Integer> applied = migrations.apply(c);
+                    LOG.info("Schema at V{} ({} applied or recorded now)", migrations.all().size(),
+                            applied.isEmpty() ? "nothing" : applied.stream().map(v -> "V" + v).toList());
+                } else {
+                    migrations.check(c);
+                    LOG.info("Schema at V{}, checked (db.init-schema=false)", migrations.all().size());
                 }
-                LOG.info("Schema {} applied", Schema.RESOURCE);
             }
             if (key.certificate().isPresent()) {
                 metrics.certificateDaysUntilExpiry(keys, k -> k.get().daysUntilExpiry(clock).orElse(0L));
@@ -100,7 +106,7 @@ public final class Bootstrap implements ServletContextListener {
                     key.certificate().isPresent() ? "certificate" : "public-key", settings.signType(),
                     settings.maxBodyBytes(), ownPool != null ? "pool of " + settings.poolSize() + " connections"
                             : "container DataSource");
-        } catch (SettingsException e) {
+        } catch (SettingsException | CannotStart e) {
             release();
             LOG.error("alipay-notify cannot start: {}", e.getMessage());
             throw new IllegalStateException("alipay-notify cannot start: " + e.getMessage());

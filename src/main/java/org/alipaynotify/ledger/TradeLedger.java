@@ -35,8 +35,10 @@ public final class TradeLedger implements Ledger {
     private static final String UPDATE_ORDER = "UPDATE alipay_order SET trade_status = ?, paid = ?, trade_no = ?,"
             + " buyer_id = ?, seller_id = ?, gmt_payment = ?, receipt_amount = ?, buyer_pay_amount = ?,"
             + " refund_fee = ?, gmt_refund = ?, gmt_close = ?, needs_attention = ?, attention_reason = ?,"
-            + " last_notify_id = ? WHERE out_trade_no = ?";
+            + " last_notify_id = ?, updated_at = UTC_TIMESTAMP(3) WHERE out_trade_no = ?";
 
+    // updated_at is set here, in UTC like every column of our own clock: ON UPDATE CURRENT_TIMESTAMP would write the
+    // session's local time into the DATETIME (see db/migration/V2__utc_datetime.sql).
     private static final DateTimeFormatter SQL_SECONDS = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
     private static final DateTimeFormatter SQL_MILLIS = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
 
