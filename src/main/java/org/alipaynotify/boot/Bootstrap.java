@@ -70,6 +70,7 @@ public final class Bootstrap implements ServletContextListener {
                 dataSource = ownPool = Database.open(settings, metrics);
             }
             try (Connection c = dataSource.getConnection()) {
+                Database.requireWritableBinlogFormat(c);
                 Migrations migrations = Migrations.fromWebapp(event.getServletContext());
                 if (settings.initSchema()) {
                     List<Integer> applied = migrations.apply(c);

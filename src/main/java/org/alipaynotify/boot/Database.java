@@ -4,8 +4,11 @@ import com.mysql.cj.jdbc.AbandonedConnectionCleanupThread;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Driver;
+import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Collections;
 import java.util.Map;
 import javax.naming.InitialContext;
@@ -18,7 +21,7 @@ import org.alipaynotify.ops.NotifyMetrics;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
-/** The connection pool, the schema, and a clean release of both when the webapp stops. */
+/** The connection pool, what it needs of the server, and a clean release of both when the webapp stops. */
 public final class Database {
     private static final Logger LOG = LogManager.getLogger(Database.class);
     /** Where a container-managed DataSource is looked for (Tomcat context.xml, Jetty plus/jndi). */
@@ -89,6 +92,26 @@ public final class Database {
             }
             throw new SettingsException(Settings.DB_URL, "'" + url + "' cannot be used: "
                     + Text.printable(root.getMessage(), 300), e);
+        }
+    }
+
+    /**
+     * With the binary log on in STATEMENT format, InnoDB refuses every write under READ COMMITTED (error 1665) while
+     * the server otherwise looks healthy: every notification would fail. Read on a pooled session, since a session
+     * may differ from the server's default.
+     */
+    static void requireWritableBinlogFormat(Connection c) throws SQLException {
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT @@log_bin, @@binlog_format")) {
+            rs.next();
+            boolean logBin = rs.getInt(1) != 0;
+            String format = rs.getString(2);
+            if (logBin && "STATEMENT".equalsIgnoreCase(format)) {
+                throw new CannotStart("the database server writes its binary log with binlog_format=STATEMENT"
+                        + " (log_bin=ON), in which InnoDB refuses every write under READ COMMITTED (error 1665):"
+                        + " set binlog_format=ROW on the server (MIXED also works), e.g. binlog_format=ROW under"
+                        + " [mysqld] in its configuration file, or SET GLOBAL binlog_format=ROW, then start again");
+            }
         }
     }
 
