@@ -17,8 +17,8 @@ import java.util.TreeSet;
 
 /**
  * Validated configuration. Each key is read, in this order of precedence, from a system property, from the
- * environment variable named by {@link #envName(String)}, or from the properties file named by
- * {@code alipay-notify.config} ({@code ALIPAY_NOTIFY_CONFIG}). Everything is checked here, once, at start-up: a wrong
+ * environment variable named by {@link #envName(String)} (always {@code ALIPAY_NOTIFY_...}), or from the properties
+ * file named by {@code alipay-notify.config} ({@code ALIPAY_NOTIFY_CONFIG}). Everything is checked here, once, at start-up: a wrong
  * setting throws {@link SettingsException} naming the key.
  */
 public final class Settings {
@@ -39,6 +39,8 @@ public final class Settings {
     public static final String DB_LOCK_WAIT_TIMEOUT_SECONDS = "db.lock-wait-timeout-seconds";
     public static final String MAX_BODY_BYTES = "notify.max-body-bytes";
     public static final String RETENTION_DAYS = "notify.retention-days";
+    /** Every environment variable we read starts with it, so generic names in a shared container are never ours. */
+    public static final String ENV_PREFIX = "ALIPAY_NOTIFY_";
 
     /** Every key this application reads; a properties file holding another key of ours is a typo and refused. */
     public static final List<String> KEYS = List.of(APP_ID, SELLER_ID, CERT_PATH, PUBLIC_KEY, SIGN_TYPE,
@@ -79,7 +81,9 @@ public final class Settings {
                     + " are both set: choose certificate mode or public-key mode, not both");
         }
         if (cert.isEmpty() && key.isEmpty()) {
-            throw new SettingsException(CERT_PATH, "or " + SettingsException.describe(PUBLIC_KEY)
+            String hint = in.formerNameHint(CERT_PATH).strip();
+            throw new SettingsException(CERT_PATH, (hint.isEmpty() ? "" : hint + " ") + "or "
+                    + SettingsException.describe(PUBLIC_KEY) + in.formerNameHint(PUBLIC_KEY)
                     + " is required: the Alipay public-key certificate file, or the Alipay public key in base64");
         }
         certPath = cert.map(Path::of).orElse(null);
@@ -152,25 +156,50 @@ public final class Settings {
 
     /** A deployment without configuration hears about every missing key at once, not one per restart. */
     private static void requireAllPresent(Lookup in, boolean containerDataSource) {
-        List<String> missing = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        List<String> described = new ArrayList<>();
         if (in.optional(APP_ID).isEmpty()) {
-            missing.add(SettingsException.describe(APP_ID));
+            keys.add(APP_ID);
+            described.add(SettingsException.describe(APP_ID) + in.formerNameHint(APP_ID));
         }
         if (in.optional(CERT_PATH).isEmpty() && in.optional(PUBLIC_KEY).isEmpty()) {
-            missing.add(SettingsException.describe(CERT_PATH) + " or " + SettingsException.describe(PUBLIC_KEY));
+            keys.add(CERT_PATH);
+            described.add(SettingsException.describe(CERT_PATH) + in.formerNameHint(CERT_PATH) + " or "
+                    + SettingsException.describe(PUBLIC_KEY) + in.formerNameHint(PUBLIC_KEY));
         }
         if (in.optional(DB_URL).isEmpty() && !containerDataSource) {
-            missing.add(SettingsException.describe(DB_URL));
+            keys.add(DB_URL);
+            described.add(SettingsException.describe(DB_URL) + in.formerNameHint(DB_URL));
         }
-        if (missing.size() > 1) {
-            String first = missing.get(0).substring(0, missing.get(0).indexOf(' '));
-            throw new SettingsException(first, "is required, and so are "
-                    + String.join(", ", missing.subList(1, missing.size())));
+        if (keys.size() > 1) {
+            // the message starts with the first key's description, as SettingsException writes it
+            String first = described.get(0).substring(SettingsException.describe(keys.get(0)).length()).strip();
+            throw new SettingsException(keys.get(0), (first.isEmpty() ? "" : first + " ") + "is required, and so"
+                    + " are " + String.join(", ", described.subList(1, described.size())));
         }
     }
 
-    /** {@code alipay.app-id} becomes {@code ALIPAY_APP_ID}. */
+    /**
+     * {@code alipay.app-id} becomes {@code ALIPAY_NOTIFY_APP_ID}: the product's prefix, then the key without a
+     * leading {@code alipay.}, {@code notify.} or {@code alipay-notify.} segment, upper case, {@code .} and {@code -}
+     * as {@code _} ({@code db.url}: {@code ALIPAY_NOTIFY_DB_URL}; the config file: {@code ALIPAY_NOTIFY_CONFIG}).
+     */
     public static String envName(String key) {
+        String rest = key;
+        for (String segment : new String[] {"alipay-notify.", "alipay.", "notify."}) {
+            if (rest.startsWith(segment)) {
+                rest = rest.substring(segment.length());
+                break;
+            }
+        }
+        return ENV_PREFIX + rest.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    /**
+     * The generic name a key was read from before the prefix ({@code DB_URL}, {@code ALIPAY_APP_ID}); never read
+     * now, since other software in the same container may set it, only named when our own is missing.
+     */
+    static String formerEnvName(String key) {
         return key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
     }
 
@@ -298,7 +327,17 @@ public final class Settings {
         }
 
         String required(String key) {
-            return optional(key).orElseThrow(() -> new SettingsException(key, "is required"));
+            return optional(key).orElseThrow(() -> new SettingsException(key, "is required" + formerNameHint(key)));
+        }
+
+        /** " (DB_URL is set but not read any more: rename it ALIPAY_NOTIFY_DB_URL)", or "". */
+        String formerNameHint(String key) {
+            String former = formerEnvName(key);
+            String value = env.get(former);
+            if (former.equals(envName(key)) || value == null || value.isBlank()) {
+                return "";
+            }
+            return " (" + former + " is set but not read any more: rename it " + envName(key) + ")";
         }
 
         int integer(String key, int fallback, int min, int max) {

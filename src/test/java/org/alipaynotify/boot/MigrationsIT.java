@@ -194,7 +194,7 @@ class MigrationsIT {
 
         try (WarServer server = WarServer.start(settings)) {
             String refusal = String.valueOf(server.startupFailure());
-            assertTrue(refusal.contains("alipay-notify cannot start: db.init-schema (" + Settings.envName(Settings.DB_INIT_SCHEMA) + ")"
+            assertTrue(refusal.contains("alipay-notify cannot start: db.init-schema (ALIPAY_NOTIFY_DB_INIT_SCHEMA)"
                     + " is false and the database lacks schema migrations V1, V2: apply db/migration/V1__baseline.sql,"
                     + " db/migration/V2__utc_datetime.sql in this order"), refusal);
         }
