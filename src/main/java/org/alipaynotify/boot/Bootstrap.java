@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import javax.sql.DataSource;
+import org.alipaynotify.Text;
 import org.alipaynotify.config.Settings;
 import org.alipaynotify.config.SettingsException;
 import org.alipaynotify.keys.AlipayKey;
@@ -109,12 +110,15 @@ public final class Bootstrap implements ServletContextListener {
                             : "container DataSource");
         } catch (SettingsException | CannotStart e) {
             release();
-            LOG.error("alipay-notify cannot start: {}", e.getMessage());
-            throw new IllegalStateException("alipay-notify cannot start: " + e.getMessage());
+            String why = Text.maskSecrets(e.getMessage());
+            LOG.error("alipay-notify cannot start: {}", why);
+            throw new IllegalStateException("alipay-notify cannot start: " + why);
         } catch (Exception e) {
             release();
-            LOG.error("alipay-notify cannot start: {}", e.toString());
-            throw new IllegalStateException("alipay-notify cannot start: " + e, e);
+            // the cause is not passed on: a driver's message in it may quote the database URL
+            String why = Text.maskSecrets(e.toString());
+            LOG.error("alipay-notify cannot start: {}", why);
+            throw new IllegalStateException("alipay-notify cannot start: " + why);
         }
     }
 

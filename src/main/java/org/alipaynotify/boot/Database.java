@@ -10,7 +10,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Collections;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.naming.InitialContext;
 import javax.naming.NamingException;
 import javax.sql.DataSource;
@@ -67,7 +71,10 @@ public final class Database {
         HikariConfig config = new HikariConfig();
         config.setPoolName("alipay-notify");
         String url = s.dbUrl().orElseThrow(() -> new SettingsException(Settings.DB_URL, "is required"));
-        config.setJdbcUrl(url);
+        // HikariCP logs its jdbcUrl at DEBUG masking only ?password=..., not user:password@ nor (password=...):
+        // those are given to it as the password instead, so the URL it holds has none.
+        UrlAndPassword split = UrlAndPassword.of(url);
+        config.setJdbcUrl(split.url());
         if (metrics != null) {
             metrics.instrument(config);
         }
@@ -75,6 +82,9 @@ public final class Database {
         config.setDriverClassName("com.mysql.cj.jdbc.Driver");
         s.dbUser().ifPresent(config::setUsername);
         s.dbPassword().ifPresent(config::setPassword);
+        if (split.password() != null) {
+            config.setPassword(split.password()); // in the URL it took precedence over db.password too
+        }
         config.setMaximumPoolSize(s.poolSize());
         config.setAutoCommit(false);
         // READ COMMITTED: the order row lock serializes what must be serialized; no gap locks between others.
@@ -90,8 +100,34 @@ public final class Database {
             while (root.getCause() != null) {
                 root = root.getCause();
             }
-            throw new SettingsException(Settings.DB_URL, "'" + url + "' cannot be used: "
+            throw new SettingsException(Settings.DB_URL, "'" + Text.maskSecrets(url) + "' cannot be used: "
                     + Text.printable(root.getMessage(), 300), e);
+        }
+    }
+
+    /** A JDBC URL without the password it may carry in its user information or a host's (password=...). */
+    record UrlAndPassword(String url, String password) {
+        private static final Pattern USER_INFO = Pattern.compile("^(jdbc:mysql[^/]*//[^/@:()\\s]*):([^/\\s]*)@");
+        /** address=(...)(password=x), or key-value hosts (host=...,password=x) and (password=x,host=...). */
+        private static final Pattern HOST_PASSWORD = Pattern.compile(
+                "\\(password=([^),]*)\\)|(?<=\\()password=([^,)]*),|,password=([^,)]*)");
+
+        static UrlAndPassword of(String url) {
+            String password = null;
+            Matcher m = USER_INFO.matcher(url);
+            if (m.find()) {
+                password = URLDecoder.decode(m.group(2).replace("+", "%2B"), StandardCharsets.UTF_8);
+                url = m.group(1) + "@" + url.substring(m.end());
+            }
+            m = HOST_PASSWORD.matcher(url);
+            StringBuilder rest = new StringBuilder();
+            while (m.find()) {
+                String value = m.group(1) != null ? m.group(1) : m.group(2) != null ? m.group(2) : m.group(3);
+                password = URLDecoder.decode(value.replace("+", "%2B"), StandardCharsets.UTF_8);
+                m.appendReplacement(rest, "");
+            }
+            m.appendTail(rest);
+            return new UrlAndPassword(rest.toString(), password);
         }
     }
 

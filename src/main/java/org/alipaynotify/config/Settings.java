@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
+import org.alipaynotify.Text;
 
 /**
  * Validated configuration. Each key is read, in this order of precedence, from a system property, from the
@@ -99,7 +100,7 @@ public final class Settings {
         dbUrl = containerDataSource ? in.optional(DB_URL).orElse(null) : in.required(DB_URL);
         if (dbUrl != null && !dbUrl.startsWith("jdbc:mysql:")) {
             throw new SettingsException(DB_URL, "must be a MySQL Connector/J URL starting with jdbc:mysql://, got '"
-                    + dbUrl + "'");
+                    + Text.maskSecrets(dbUrl) + "'");
         }
         dbUser = in.optional(DB_USER).orElse(null);
         dbPassword = in.raw(DB_PASSWORD);
