@@ -105,8 +105,11 @@ public final class Migrations {
             String name = path.substring(path.lastIndexOf('/', path.length() - 2) + 1);
             if (name.endsWith(".sql")) {
                 try (InputStream in = context.getResourceAsStream(path)) {
+                    if (in == null) {
+                        throw new IOException("listed but not found");
+                    }
                     files.put(name, new String(in.readAllBytes(), StandardCharsets.UTF_8));
-                } catch (IOException | NullPointerException e) {
+                } catch (IOException e) {
                     throw new CannotStart("cannot read " + path + " from the WAR: " + e);
                 }
             }

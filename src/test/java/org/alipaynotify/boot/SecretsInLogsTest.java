@@ -13,6 +13,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.security.Provider;
+import java.security.Security;
 import java.sql.DriverManager;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -90,6 +92,7 @@ class SecretsInLogsTest {
         ByteArrayOutputStream console = new ByteArrayOutputStream();
         Map<String, String> previous = new HashMap<>();
         sys.forEach((k, v) -> previous.put(k, System.setProperty(k, v)));
+        Provider bouncyCastle = Security.getProvider("BC");
         try {
             System.setOut(new PrintStream(console, true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(console, true, StandardCharsets.UTF_8));
@@ -112,8 +115,12 @@ class SecretsInLogsTest {
             root.removeAppender("capture");
             root.setLevel(level);
             context.updateLoggers();
-            // Bootstrap's release() deregisters the driver of its class loader, which here is every test's
+            // Bootstrap's release() deregisters the driver and removes the BouncyCastle provider of its class loader,
+            // which here is every test's: put them back for the tests that follow in this JVM
             DriverManager.registerDriver(new com.mysql.cj.jdbc.Driver());
+            if (bouncyCastle != null && Security.getProvider("BC") == null) {
+                Security.addProvider(bouncyCastle);
+            }
         }
         String all = String.join("\n", capture.lines) + "\n" + console.toString(StandardCharsets.UTF_8);
         assertTrue(all.contains("alipay-notify cannot start: db.url (ALIPAY_NOTIFY_DB_URL) '"), all);
