@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
-import org.alipaynotify.boot.Schema;
+import org.alipaynotify.boot.Migrations;
 import org.alipaynotify.config.Settings;
 import org.alipaynotify.dev.AlipaySigner;
 import org.alipaynotify.dev.EmbeddedMariaDb;
@@ -146,7 +146,7 @@ public final class Benchmark {
         Path cert = keys.writeCertificate(work.resolve("alipayCertPublicKey_RSA2.crt"));
         try (Connection c = DriverManager.getConnection(dbUrl, "root", "")) {
             c.setAutoCommit(false);
-            Schema.apply(c);
+            Migrations.fromClassPath().apply(c);
             try (Statement st = c.createStatement()) {
                 st.execute("CREATE TABLE naive_order (out_trade_no VARCHAR(64) NOT NULL PRIMARY KEY,"
                         + " total_amount DECIMAL(12,2) NOT NULL, trade_status VARCHAR(32) NOT NULL DEFAULT"

@@ -63,7 +63,7 @@ public final class GrowthBench {
             Settings settings = Settings.load(sys, Map.of());
             try (HikariDataSource pool = Database.open(settings)) {
                 try (Connection c = pool.getConnection()) {
-                    Schema.apply(c);
+                    Migrations.fromClassPath().apply(c);
                 }
                 NotifyPath path = new NotifyPath(
                         new SignatureVerifier(Apps.of(App.load(settings.apps().get(0), 0, Clock.systemUTC()))),
@@ -184,7 +184,7 @@ public final class GrowthBench {
             st.execute("INSERT INTO alipay_notify (notify_id, out_trade_no, trade_status, outcome, charset, raw_body,"
                     + " received_at)"
                     + " SELECT CONCAT('fill-notify-', " + n + "), CONCAT('fill-', " + n + "), 'TRADE_SUCCESS',"
-                    + " 'APPLIED', 'utf-8', REPEAT('x', 1200), NOW(3) - INTERVAL (" + n + " MOD 2) * 400 DAY"
+                    + " 'APPLIED', 'utf-8', REPEAT('x', 1200), UTC_TIMESTAMP(3) - INTERVAL (" + n + " MOD 2) * 400 DAY"
                     + from);
             c.commit();
         }

@@ -13,8 +13,9 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import org.alipaynotify.boot.LocalRun;
-import org.alipaynotify.boot.Schema;
+import org.alipaynotify.boot.Migrations;
 import org.alipaynotify.config.Settings;
+import org.alipaynotify.config.SettingsException;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -43,6 +44,15 @@ public final class EmbeddedLocalRun implements LocalRun {
 
     @Override
     public Map<String, String> prepare(Set<String> configured) throws Exception {
+        if (configured.contains(Settings.APP_ID) && !configured.contains(Settings.CERT_PATH)
+                && !configured.contains(Settings.PUBLIC_KEY)) {
+            // A real app id with the sandbox certificate trusted would accept notifications signed by the sandbox
+            // key, which anyone with this checkout has, as that app's.
+            throw new SettingsException(Settings.APP_ID, "is set but neither " + Settings.CERT_PATH + " nor "
+                    + Settings.PUBLIC_KEY + " is: the local run trusts its sandbox certificate only for its own"
+                    + " sandbox app id. Set " + Settings.CERT_PATH + " or " + Settings.PUBLIC_KEY + " for this app id,"
+                    + " or leave " + Settings.APP_ID + " unset to use the sandbox");
+        }
         Path home = Path.of(System.getProperty(DIR_PROPERTY, DEFAULT_DIR)).toAbsolutePath().normalize();
         Map<String, String> defaults = new LinkedHashMap<>();
         LOG.warn("LOCAL RUN: development defaults for unset settings, from {} (never in a deployed WAR)", home);
@@ -63,13 +73,11 @@ public final class EmbeddedLocalRun implements LocalRun {
             Path dir = home.resolve("sandbox");
             SandboxKeys keys = SandboxKeys.loadOrCreate(dir);
             defaults.put(Settings.CERT_PATH, dir.resolve(SandboxKeys.CERT_FILE).toString());
-            if (!configured.contains(Settings.APP_ID)) {
-                defaults.put(Settings.APP_ID, SANDBOX_APP_ID);
-            }
+            defaults.put(Settings.APP_ID, SANDBOX_APP_ID);
             if (!configured.contains(Settings.SELLER_ID)) {
                 defaults.put(Settings.SELLER_ID, SandboxKeys.PID);
             }
-            writeSandboxProperties(dir, configured.contains(Settings.APP_ID) ? null : SANDBOX_APP_ID);
+            writeSandboxProperties(dir, SANDBOX_APP_ID);
             LOG.warn("LOCAL RUN: SANDBOX MODE. Trusting the sandbox certificate {} (serial {}); its private key {}"
                     + " signs whatever the simulator sends. NOT for production: set alipay.cert-path.",
                     dir.resolve(SandboxKeys.CERT_FILE), keys.certificate().getSerialNumber().toString(16),
@@ -93,10 +101,10 @@ public final class EmbeddedLocalRun implements LocalRun {
         }
     }
 
-    /** Applies the schema (the webapp does it again, harmlessly) and adds the demo orders that are missing. */
+    /** Applies the schema migrations (the webapp finds nothing left to do) and adds the demo orders that are missing. */
     static void seedDemoOrders(String url) throws Exception {
         try (Connection c = DriverManager.getConnection(url, "root", "")) {
-            Schema.apply(c);
+            Migrations.fromClassPath().apply(c);
             try (PreparedStatement ps = c.prepareStatement(
                     "INSERT IGNORE INTO alipay_order (out_trade_no, total_amount) VALUES (?, ?)")) {
                 for (Map.Entry<String, String> order : DEMO_ORDERS.entrySet()) {

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import javax.sql.DataSource;
+import org.alipaynotify.Text;
 import org.alipaynotify.config.AppSettings;
 import org.alipaynotify.config.Settings;
 import org.alipaynotify.config.SettingsException;
@@ -84,11 +85,17 @@ public final class Bootstrap implements ServletContextListener {
                 dataSource = ownPool = Database.open(settings, metrics);
                 journalSource = journalPool = Database.openJournalPool(settings, metrics);
             }
-            if (settings.initSchema()) {
-                try (Connection c = dataSource.getConnection()) {
-                    Schema.apply(c);
+            try (Connection c = dataSource.getConnection()) {
+                Database.requireWritableBinlogFormat(c);
+                Migrations migrations = Migrations.fromWebapp(event.getServletContext());
+                if (settings.initSchema()) {
+                    List<Integer> applied = migrations.apply(c);
+                    LOG.info("Schema at V{} ({} applied or recorded now)", migrations.all().size(),
+                            applied.isEmpty() ? "nothing" : applied.stream().map(v -> "V" + v).toList());
+                } else {
+                    migrations.check(c);
+                    LOG.info("Schema at V{}, checked (db.init-schema=false)", migrations.all().size());
                 }
-                LOG.info("Schema {} applied", Schema.RESOURCE);
             }
             OrderMapping orders = OrderMapping.from(settings);
             orders.check(dataSource);
@@ -119,14 +126,17 @@ public final class Bootstrap implements ServletContextListener {
                             + " connections" : "container DataSource",
                     orders.custom() ? "your table (" + orders.keys() + ")" : "alipay_order"
                             + (orders.keys().isEmpty() ? "" : " with " + orders.keys()));
-        } catch (SettingsException e) {
+        } catch (SettingsException | CannotStart e) {
             release();
-            LOG.error("alipay-notify cannot start: {}", e.getMessage());
-            throw new IllegalStateException("alipay-notify cannot start: " + e.getMessage());
+            String why = Text.maskSecrets(e.getMessage());
+            LOG.error("alipay-notify cannot start: {}", why);
+            throw new IllegalStateException("alipay-notify cannot start: " + why);
         } catch (Exception e) {
             release();
-            LOG.error("alipay-notify cannot start: {}", e.toString());
-            throw new IllegalStateException("alipay-notify cannot start: " + e, e);
+            // the cause is not passed on: a driver's message in it may quote the database URL
+            String why = Text.maskSecrets(e.toString());
+            LOG.error("alipay-notify cannot start: {}", why);
+            throw new IllegalStateException("alipay-notify cannot start: " + why);
         }
     }
 

@@ -4,10 +4,17 @@ import com.mysql.cj.jdbc.AbandonedConnectionCleanupThread;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Driver;
+import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Collections;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.naming.InitialContext;
 import javax.naming.NamingException;
 import javax.sql.DataSource;
@@ -18,7 +25,7 @@ import org.alipaynotify.ops.NotifyMetrics;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
-/** The connection pool, the schema, and a clean release of both when the webapp stops. */
+/** The connection pool, what it needs of the server, and a clean release of both when the webapp stops. */
 public final class Database {
     private static final Logger LOG = LogManager.getLogger(Database.class);
     /** Where a container-managed DataSource is looked for (Tomcat context.xml, Jetty plus/jndi). */
@@ -77,7 +84,10 @@ public final class Database {
         HikariConfig config = new HikariConfig();
         config.setPoolName(name);
         String url = s.dbUrl().orElseThrow(() -> new SettingsException(Settings.DB_URL, "is required"));
-        config.setJdbcUrl(url);
+        // HikariCP logs its jdbcUrl at DEBUG masking only ?password=..., not user:password@ nor (password=...):
+        // those are given to it as the password instead, so the URL it holds has none.
+        UrlAndPassword split = UrlAndPassword.of(url);
+        config.setJdbcUrl(split.url());
         if (metrics != null) {
             metrics.instrument(config);
         }
@@ -85,6 +95,9 @@ public final class Database {
         config.setDriverClassName("com.mysql.cj.jdbc.Driver");
         s.dbUser().ifPresent(config::setUsername);
         s.dbPassword().ifPresent(config::setPassword);
+        if (split.password() != null) {
+            config.setPassword(split.password()); // in the URL it took precedence over db.password too
+        }
         config.setMaximumPoolSize(size);
         config.setAutoCommit(false);
         // READ COMMITTED: the order row lock serializes what must be serialized; no gap locks between others.
@@ -101,8 +114,54 @@ public final class Database {
             while (root.getCause() != null) {
                 root = root.getCause();
             }
-            throw new SettingsException(Settings.DB_URL, "'" + url + "' cannot be used: "
+            throw new SettingsException(Settings.DB_URL, "'" + Text.maskSecrets(url) + "' cannot be used: "
                     + Text.printable(root.getMessage(), 300), e);
+        }
+    }
+
+    /** A JDBC URL without the password it may carry in its user information or a host's (password=...). */
+    record UrlAndPassword(String url, String password) {
+        private static final Pattern USER_INFO = Pattern.compile("^(jdbc:mysql[^/]*//[^/@:()\\s]*):([^/\\s]*)@");
+        /** address=(...)(password=x), or key-value hosts (host=...,password=x) and (password=x,host=...). */
+        private static final Pattern HOST_PASSWORD = Pattern.compile(
+                "\\(password=([^),]*)\\)|(?<=\\()password=([^,)]*),|,password=([^,)]*)");
+
+        static UrlAndPassword of(String url) {
+            String password = null;
+            Matcher m = USER_INFO.matcher(url);
+            if (m.find()) {
+                password = URLDecoder.decode(m.group(2).replace("+", "%2B"), StandardCharsets.UTF_8);
+                url = m.group(1) + "@" + url.substring(m.end());
+            }
+            m = HOST_PASSWORD.matcher(url);
+            StringBuilder rest = new StringBuilder();
+            while (m.find()) {
+                String value = m.group(1) != null ? m.group(1) : m.group(2) != null ? m.group(2) : m.group(3);
+                password = URLDecoder.decode(value.replace("+", "%2B"), StandardCharsets.UTF_8);
+                m.appendReplacement(rest, "");
+            }
+            m.appendTail(rest);
+            return new UrlAndPassword(rest.toString(), password);
+        }
+    }
+
+    /**
+     * With the binary log on in STATEMENT format, InnoDB refuses every write under READ COMMITTED (error 1665) while
+     * the server otherwise looks healthy: every notification would fail. Read on a pooled session, since a session
+     * may differ from the server's default.
+     */
+    static void requireWritableBinlogFormat(Connection c) throws SQLException {
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT @@log_bin, @@binlog_format")) {
+            rs.next();
+            boolean logBin = rs.getInt(1) != 0;
+            String format = rs.getString(2);
+            if (logBin && "STATEMENT".equalsIgnoreCase(format)) {
+                throw new CannotStart("the database server writes its binary log with binlog_format=STATEMENT"
+                        + " (log_bin=ON), in which InnoDB refuses every write under READ COMMITTED (error 1665):"
+                        + " set binlog_format=ROW on the server (MIXED also works), e.g. binlog_format=ROW under"
+                        + " [mysqld] in its configuration file, or SET GLOBAL binlog_format=ROW, then start again");
+            }
         }
     }
 

@@ -14,11 +14,12 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
+import org.alipaynotify.Text;
 
 /**
  * Validated configuration. Each key is read, in this order of precedence, from a system property, from the
- * environment variable named by {@link #envName(String)}, or from the properties file named by
- * {@code alipay-notify.config} ({@code ALIPAY_NOTIFY_CONFIG}). Everything is checked here, once, at start-up: a wrong
+ * environment variable named by {@link #envName(String)} (always {@code ALIPAY_NOTIFY_...}), or from the properties
+ * file named by {@code alipay-notify.config} ({@code ALIPAY_NOTIFY_CONFIG}). Everything is checked here, once, at start-up: a wrong
  * setting throws {@link SettingsException} naming the key.
  */
 public final class Settings {
@@ -55,6 +56,8 @@ public final class Settings {
     public static final List<String> ORDER_SQL_KEYS = List.of(ORDER_LOOKUP_SQL, ORDER_ON_PAID_SQL,
             ORDER_ON_REFUNDED_SQL, ORDER_ON_FINISHED_SQL, ORDER_ON_CLOSED_SQL, ORDER_ON_ATTENTION_SQL);
     public static final String OPS_ALLOWED_NETWORKS = "ops.allowed-networks";
+    /** Every environment variable we read starts with it, so generic names in a shared container are never ours. */
+    public static final String ENV_PREFIX = "ALIPAY_NOTIFY_";
 
     /** Every key this application reads; a properties file holding another key of ours is a typo and refused. */
     public static final List<String> KEYS = List.of(APPS, APP_ID, SELLER_ID, CERT_PATH, PUBLIC_KEY, SIGN_TYPE,
@@ -90,7 +93,7 @@ public final class Settings {
         dbUrl = containerDataSource ? in.optional(DB_URL).orElse(null) : in.required(DB_URL);
         if (dbUrl != null && !dbUrl.startsWith("jdbc:mysql:")) {
             throw new SettingsException(DB_URL, "must be a MySQL Connector/J URL starting with jdbc:mysql://, got '"
-                    + dbUrl + "'");
+                    + Text.maskSecrets(dbUrl) + "'");
         }
         dbUser = in.optional(DB_USER).orElse(null);
         dbPassword = in.raw(DB_PASSWORD);
@@ -216,7 +219,9 @@ public final class Settings {
                     + " are both set: choose certificate mode or public-key mode, not both");
         }
         if (cert.isEmpty() && key.isEmpty()) {
-            throw new SettingsException(certKey, "or " + SettingsException.describe(publicKeyKey)
+            String hint = in.formerNameHint(certKey).strip();
+            throw new SettingsException(certKey, (hint.isEmpty() ? "" : hint + " ") + "or "
+                    + SettingsException.describe(publicKeyKey) + in.formerNameHint(publicKeyKey)
                     + " is required: the Alipay public-key certificate file, or the Alipay public key in base64");
         }
         String st = in.optional(signTypeKey).orElse("RSA2");
@@ -232,25 +237,50 @@ public final class Settings {
 
     /** A deployment without configuration hears about every missing key at once, not one per restart. */
     private static void requireAllPresent(Lookup in, boolean containerDataSource) {
-        List<String> missing = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        List<String> described = new ArrayList<>();
         if (in.optional(APP_ID).isEmpty() && in.optional(APPS).isEmpty()) {
-            missing.add(SettingsException.describe(APP_ID));
+            keys.add(APP_ID);
+            described.add(SettingsException.describe(APP_ID) + in.formerNameHint(APP_ID));
         }
         if (in.optional(CERT_PATH).isEmpty() && in.optional(PUBLIC_KEY).isEmpty() && in.optional(APPS).isEmpty()) {
-            missing.add(SettingsException.describe(CERT_PATH) + " or " + SettingsException.describe(PUBLIC_KEY));
+            keys.add(CERT_PATH);
+            described.add(SettingsException.describe(CERT_PATH) + in.formerNameHint(CERT_PATH) + " or "
+                    + SettingsException.describe(PUBLIC_KEY) + in.formerNameHint(PUBLIC_KEY));
         }
         if (in.optional(DB_URL).isEmpty() && !containerDataSource) {
-            missing.add(SettingsException.describe(DB_URL));
+            keys.add(DB_URL);
+            described.add(SettingsException.describe(DB_URL) + in.formerNameHint(DB_URL));
         }
-        if (missing.size() > 1) {
-            String first = missing.get(0).substring(0, missing.get(0).indexOf(' '));
-            throw new SettingsException(first, "is required, and so are "
-                    + String.join(", ", missing.subList(1, missing.size())));
+        if (keys.size() > 1) {
+            // the message starts with the first key's description, as SettingsException writes it
+            String first = described.get(0).substring(SettingsException.describe(keys.get(0)).length()).strip();
+            throw new SettingsException(keys.get(0), (first.isEmpty() ? "" : first + " ") + "is required, and so"
+                    + " are " + String.join(", ", described.subList(1, described.size())));
         }
     }
 
-    /** {@code alipay.app-id} becomes {@code ALIPAY_APP_ID}. */
+    /**
+     * {@code alipay.app-id} becomes {@code ALIPAY_NOTIFY_APP_ID}: the product's prefix, then the key without a
+     * leading {@code alipay.}, {@code notify.} or {@code alipay-notify.} segment, upper case, {@code .} and {@code -}
+     * as {@code _} ({@code db.url}: {@code ALIPAY_NOTIFY_DB_URL}; the config file: {@code ALIPAY_NOTIFY_CONFIG}).
+     */
     public static String envName(String key) {
+        String rest = key;
+        for (String segment : new String[] {"alipay-notify.", "alipay.", "notify."}) {
+            if (rest.startsWith(segment)) {
+                rest = rest.substring(segment.length());
+                break;
+            }
+        }
+        return ENV_PREFIX + rest.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    /**
+     * The generic name a key was read from before the prefix ({@code DB_URL}, {@code ALIPAY_APP_ID}); never read
+     * now, since other software in the same container may set it, only named when our own is missing.
+     */
+    static String formerEnvName(String key) {
         return key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
     }
 
@@ -399,7 +429,17 @@ public final class Settings {
         }
 
         String required(String key) {
-            return optional(key).orElseThrow(() -> new SettingsException(key, "is required"));
+            return optional(key).orElseThrow(() -> new SettingsException(key, "is required" + formerNameHint(key)));
+        }
+
+        /** " (DB_URL is set but not read any more: rename it ALIPAY_NOTIFY_DB_URL)", or "". */
+        String formerNameHint(String key) {
+            String former = formerEnvName(key);
+            String value = env.get(former);
+            if (former.equals(envName(key)) || value == null || value.isBlank()) {
+                return "";
+            }
+            return " (" + former + " is set but not read any more: rename it " + envName(key) + ")";
         }
 
         int integer(String key, int fallback, int min, int max) {

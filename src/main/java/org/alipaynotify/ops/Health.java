@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.security.cert.X509Certificate;
 import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Clock;
 import java.util.Properties;
 import java.util.concurrent.ExecutorService;
@@ -19,7 +21,7 @@ import org.alipaynotify.keys.Apps;
 import org.alipaynotify.keys.KeySource;
 
 /**
- * What {@code GET /alipay/health} reports: whether notifications can be taken now (the database answers within
+ * What {@code GET /alipay/health} reports: whether notifications can be taken now (the database takes a write within
  * {@link #DB_TIMEOUT_MS}), the certificate in use, the version, and how this request reached us (to check a proxy's
  * forwarded headers are trusted). The database check runs on one daemon thread of its own so a hung pool cannot hang
  * the health check.
@@ -28,6 +30,15 @@ public final class Health implements AutoCloseable {
     public static final String ATTRIBUTE = Health.class.getName();
     static final int DB_TIMEOUT_MS = 2_000;
     public static final String VERSION = readVersion();
+    /**
+     * A connection that answers is not enough: a read-only server, or a binary log in STATEMENT format under READ
+     * COMMITTED (error 1665), refuses every write while SELECT 1 works. So the probe writes one row into a table of
+     * ours, in a transaction shaped like the ledger's, and rolls it back. The key is negative (migrations are
+     * positive) and per connection, so probes never wait for each other; nothing is committed, so nothing replicates.
+     */
+    static final String WRITE_PROBE = "INSERT INTO alipay_notify_schema_history (version, description, script,"
+            + " status, started_at, applied_by) VALUES (-1 - CAST(CONNECTION_ID() MOD 2000000000 AS SIGNED),"
+            + " 'health check', '-', 'health', UTC_TIMESTAMP(3), 'health check, rolled back')";
 
     private final DataSource dataSource;
     private final Apps apps;
@@ -53,13 +64,11 @@ public final class Health implements AutoCloseable {
         String dbError = null;
         Future<Boolean> probe = checker.submit(() -> {
             try (Connection c = dataSource.getConnection()) {
-                return c.isValid(DB_TIMEOUT_MS / 1000);
+                return writeAndRollBack(c);
             }
         });
         try {
-            if (!probe.get(DB_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
-                dbError = "connection is not valid";
-            }
+            probe.get(DB_TIMEOUT_MS, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             probe.cancel(true);
             dbError = "no answer within " + DB_TIMEOUT_MS + " ms";
@@ -68,7 +77,9 @@ public final class Health implements AutoCloseable {
             dbError = "interrupted";
         } catch (Exception e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
-            dbError = Text.printable(cause.getMessage(), 200);
+            dbError = cause instanceof SQLException s && s.getErrorCode() != 0
+                    ? Text.printable("error " + s.getErrorCode() + ": " + s.getMessage(), 300)
+                    : Text.printable(cause.getMessage(), 200);
         }
         long dbMs = (System.nanoTime() - started) / 1_000_000;
         StringBuilder json = new StringBuilder(512).append('{');
@@ -122,6 +133,33 @@ public final class Health implements AutoCloseable {
             field(json, "reload_error", reloadError);
         }
         json.append('}');
+    }
+
+    private static boolean writeAndRollBack(Connection c) throws SQLException {
+        boolean autoCommit = c.getAutoCommit();
+        int isolation = c.getTransactionIsolation();
+        try {
+            if (autoCommit) {
+                c.setAutoCommit(false);
+            }
+            if (isolation != Connection.TRANSACTION_READ_COMMITTED) {
+                c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+            }
+            try (Statement st = c.createStatement()) {
+                st.setQueryTimeout(DB_TIMEOUT_MS / 1000);
+                st.executeUpdate(WRITE_PROBE);
+            } finally {
+                c.rollback();
+            }
+        } finally {
+            if (isolation != Connection.TRANSACTION_READ_COMMITTED) {
+                c.setTransactionIsolation(isolation);
+            }
+            if (autoCommit) {
+                c.setAutoCommit(true);
+            }
+        }
+        return true;
     }
 
     private static StringBuilder field(StringBuilder b, String name, String value) {

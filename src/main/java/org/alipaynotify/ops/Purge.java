@@ -3,10 +3,11 @@ package org.alipaynotify.ops;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +28,12 @@ public final class Purge implements AutoCloseable {
     public static final int BATCH = 1_000;
     /** In the order of {@link #run()}'s answer. */
     public static final String[] TABLES = {"alipay_notify", "alipay_notify_unmatched", "alipay_notify_refused"};
+    /**
+     * received_at is a DATETIME(3) holding UTC, so the cut-off is UTC wall-clock text: a Timestamp would be converted
+     * to the JVM's or session's zone, and Connector/J drops its milliseconds for MariaDB (see TradeLedger).
+     */
+    private static final DateTimeFormatter UTC_MILLIS = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS")
+            .withZone(ZoneOffset.UTC);
 
     private final DataSource dataSource;
     private final Duration[] retention;
@@ -84,7 +91,7 @@ public final class Purge implements AutoCloseable {
                     if (!c.getAutoCommit()) {
                         c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
                     }
-                    ps.setTimestamp(1, Timestamp.from(cutoff));
+                    ps.setString(1, UTC_MILLIS.format(cutoff));
                     n = ps.executeUpdate();
                     if (!c.getAutoCommit()) {
                         c.commit();

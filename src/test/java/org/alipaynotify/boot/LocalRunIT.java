@@ -2,6 +2,7 @@ package org.alipaynotify.boot;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -13,6 +14,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.alipaynotify.Notification;
@@ -21,6 +23,7 @@ import org.alipaynotify.keys.Apps;
 import org.alipaynotify.keys.App;
 import org.alipaynotify.Outcome;
 import org.alipaynotify.config.Settings;
+import org.alipaynotify.config.SettingsException;
 import org.alipaynotify.dev.AlipaySigner;
 import org.alipaynotify.dev.EmbeddedLocalRun;
 import org.alipaynotify.dev.SandboxKeys;
@@ -109,6 +112,21 @@ class LocalRunIT {
     }
 
     @Test
+    void aRealAppIdWithoutItsCertificateOrKeyIsRefusedBeforeAnythingStarts() throws Exception {
+        for (Set<String> configured : List.of(Set.of(Settings.APP_ID), Set.of(Settings.APP_ID, Settings.DB_URL))) {
+            try (EmbeddedLocalRun run = new EmbeddedLocalRun()) {
+                SettingsException e = assertThrows(SettingsException.class, () -> run.prepare(configured));
+                assertEquals("alipay.app-id (ALIPAY_NOTIFY_APP_ID) is set but neither alipay.cert-path nor"
+                        + " alipay.public-key is: the local run trusts its sandbox certificate only for its own sandbox"
+                        + " app id. Set alipay.cert-path or alipay.public-key for this app id, or leave alipay.app-id"
+                        + " unset to use the sandbox", e.getMessage());
+            }
+        }
+        assertFalse(Files.exists(home.resolve("mariadb")), "no database started");
+        assertFalse(Files.exists(home.resolve("sandbox")), "no sandbox key made");
+    }
+
+    @Test
     void configuredSettingsAreLeftAloneAndNothingIsStarted() throws Exception {
         try (EmbeddedLocalRun run = new EmbeddedLocalRun()) {
             assertEquals(Map.of(), run.prepare(Set.of(Settings.DB_URL, Settings.CERT_PATH, Settings.APP_ID)));
@@ -126,8 +144,7 @@ class LocalRunIT {
             Settings settings = Settings.load(Map.of(), Map.of(), defaults);
             try (HikariDataSource pool = Database.open(settings)) {
                 try (Connection c = pool.getConnection()) {
-                    Schema.apply(c);
-                    c.commit();
+                    Migrations.fromClassPath().apply(c);
                 }
                 OrderMapping orders = OrderMapping.from(settings);
                 orders.check(pool); // the example's statements against the example's table

@@ -161,11 +161,62 @@ class SettingsTest {
     }
 
     @Test
-    void envNameUpperCasesAndReplacesDotsAndDashes() {
-        assertEquals("ALIPAY_APP_ID", Settings.envName(Settings.APP_ID));
-        assertEquals("DB_POOL_SIZE", Settings.envName(Settings.DB_POOL_SIZE));
-        assertEquals("NOTIFY_MAX_BODY_BYTES", Settings.envName(Settings.MAX_BODY_BYTES));
+    void envNameIsTheProductsPrefixAndTheKeyWithoutItsAlipayOrNotifySegment() {
+        assertEquals("ALIPAY_NOTIFY_APP_ID", Settings.envName(Settings.APP_ID));
+        assertEquals("ALIPAY_NOTIFY_CERT_RELOAD_SECONDS", Settings.envName(Settings.CERT_RELOAD_SECONDS));
+        assertEquals("ALIPAY_NOTIFY_DB_URL", Settings.envName(Settings.DB_URL));
+        assertEquals("ALIPAY_NOTIFY_DB_POOL_SIZE", Settings.envName(Settings.DB_POOL_SIZE));
+        assertEquals("ALIPAY_NOTIFY_MAX_BODY_BYTES", Settings.envName(Settings.MAX_BODY_BYTES));
+        assertEquals("ALIPAY_NOTIFY_OPS_ALLOWED_NETWORKS", Settings.envName("ops.allowed-networks"));
         assertEquals("ALIPAY_NOTIFY_CONFIG", Settings.envName(Settings.CONFIG_FILE));
+    }
+
+    @Test
+    void everyKeyHasAnEnvironmentVariableOfItsOwnWithThePrefix() {
+        Map<String, String> byName = new HashMap<>();
+        for (String key : java.util.stream.Stream.concat(Settings.KEYS.stream(), java.util.stream.Stream.of(
+                Settings.CONFIG_FILE)).toList()) {
+            String name = Settings.envName(key);
+            assertTrue(name.startsWith("ALIPAY_NOTIFY_") && name.matches("[A-Z0-9_]+"), name);
+            String other = byName.put(name, key);
+            assertEquals(null, other, key + " and " + other + " would share " + name);
+        }
+    }
+
+    @Test
+    void genericNamesOfOtherSoftwareInTheEnvironmentAreNotRead() {
+        Map<String, String> env = new HashMap<>();
+        for (String key : Settings.KEYS) {
+            env.put(Settings.formerEnvName(key), "from-other-software");
+        }
+        Settings s = Settings.load(minimal(), env);
+
+        assertEquals(APP_ID, s.appId());
+        assertEquals(DB_URL, s.dbUrl().orElseThrow());
+        assertEquals(Optional.empty(), s.dbPassword());
+        assertEquals(Optional.empty(), s.dbUser());
+        assertEquals(10, s.poolSize());
+    }
+
+    @Test
+    void aMissingKeyWhoseFormerGenericNameIsSetSaysToRenameIt() {
+        SettingsException e = refused(minimalWithout(Settings.DB_URL), Map.of("DB_URL", DB_URL));
+
+        assertEquals("db.url (ALIPAY_NOTIFY_DB_URL) is required (DB_URL is set but not read any more: rename it"
+                + " ALIPAY_NOTIFY_DB_URL)", e.getMessage());
+
+        Map<String, String> sys = minimalWithout(Settings.APP_ID);
+        sys.remove(Settings.PUBLIC_KEY);
+        SettingsException all = refused(sys, Map.of("ALIPAY_APP_ID", APP_ID, "ALIPAY_PUBLIC_KEY", PUBLIC_KEY));
+        assertEquals("alipay.app-id (ALIPAY_NOTIFY_APP_ID) (ALIPAY_APP_ID is set but not read any more: rename it"
+                + " ALIPAY_NOTIFY_APP_ID) is required, and so are alipay.cert-path (ALIPAY_NOTIFY_CERT_PATH) or"
+                + " alipay.public-key (ALIPAY_NOTIFY_PUBLIC_KEY) (ALIPAY_PUBLIC_KEY is set but not read any more:"
+                + " rename it ALIPAY_NOTIFY_PUBLIC_KEY)", all.getMessage());
+
+        SettingsException key = refused(minimalWithout(Settings.PUBLIC_KEY), Map.of("ALIPAY_PUBLIC_KEY", PUBLIC_KEY));
+        assertEquals("alipay.cert-path (ALIPAY_NOTIFY_CERT_PATH) or alipay.public-key (ALIPAY_NOTIFY_PUBLIC_KEY)"
+                + " (ALIPAY_PUBLIC_KEY is set but not read any more: rename it ALIPAY_NOTIFY_PUBLIC_KEY) is required:"
+                + " the Alipay public-key certificate file, or the Alipay public key in base64", key.getMessage());
     }
 
     // ---- sources and precedence ----
@@ -173,10 +224,10 @@ class SettingsTest {
     @Test
     void readsEverythingFromTheEnvironment() {
         Map<String, String> env = Map.of(
-                "ALIPAY_APP_ID", APP_ID,
-                "ALIPAY_PUBLIC_KEY", PUBLIC_KEY,
-                "DB_URL", DB_URL,
-                "DB_POOL_SIZE", "7");
+                "ALIPAY_NOTIFY_APP_ID", APP_ID,
+                "ALIPAY_NOTIFY_PUBLIC_KEY", PUBLIC_KEY,
+                "ALIPAY_NOTIFY_DB_URL", DB_URL,
+                "ALIPAY_NOTIFY_DB_POOL_SIZE", "7");
 
         Settings s = Settings.load(Map.of(), env);
 
@@ -198,8 +249,8 @@ class SettingsTest {
                 Settings.CONFIG_FILE, file.toString(),
                 Settings.APP_ID, "fromsys");
         Map<String, String> env = Map.of(
-                "ALIPAY_APP_ID", "fromenv",
-                "DB_POOL_SIZE", "4");
+                "ALIPAY_NOTIFY_APP_ID", "fromenv",
+                "ALIPAY_NOTIFY_DB_POOL_SIZE", "4");
 
         Settings s = Settings.load(sys, env);
 
@@ -382,10 +433,10 @@ class SettingsTest {
     void wrongValueFromTheEnvironmentAlsoNamesTheKeyAndItsVariable() {
         Map<String, String> sys = minimalWithout(Settings.DB_POOL_SIZE);
 
-        SettingsException e = refused(sys, Map.of("DB_POOL_SIZE", "abc"));
+        SettingsException e = refused(sys, Map.of("ALIPAY_NOTIFY_DB_POOL_SIZE", "abc"));
 
         assertNames(Settings.DB_POOL_SIZE, e);
-        assertTrue(e.getMessage().contains("DB_POOL_SIZE"), e.getMessage());
+        assertTrue(e.getMessage().contains("ALIPAY_NOTIFY_DB_POOL_SIZE"), e.getMessage());
     }
 
     // ---- several apps (alipay.apps) ----

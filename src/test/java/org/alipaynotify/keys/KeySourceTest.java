@@ -89,8 +89,8 @@ class KeySourceTest {
     @Test
     void aKeyFromAnEnvironmentVariableNeverReloads() {
         SandboxKeys a = SandboxKeys.generate();
-        Settings settings = Settings.load(Map.of(), Map.of("ALIPAY_APP_ID", "2021000000000001",
-                "ALIPAY_PUBLIC_KEY", a.publicKeyBase64(), "DB_URL", "jdbc:mysql://127.0.0.1/x"));
+        Settings settings = Settings.load(Map.of(), Map.of("ALIPAY_NOTIFY_APP_ID", "2021000000000001",
+                "ALIPAY_NOTIFY_PUBLIC_KEY", a.publicKeyBase64(), "ALIPAY_NOTIFY_DB_URL", "jdbc:mysql://127.0.0.1/x"));
         assertTrue(settings.apps().get(0).publicKeyFileOf().isEmpty());
     }
 

@@ -26,7 +26,7 @@ class PurgeIT {
             c.setAutoCommit(false);
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO alipay_notify (notify_id, out_trade_no,"
                     + " trade_status, outcome, charset, raw_body, received_at) VALUES (?, ?, 'TRADE_SUCCESS',"
-                    + " 'APPLIED', 'utf-8', x'00', NOW(3) - INTERVAL ? DAY)")) {
+                    + " 'APPLIED', 'utf-8', x'00', UTC_TIMESTAMP(3) - INTERVAL ? DAY)")) {
                 for (int i = 0; i < 2_600; i++) {
                     boolean old = i < 2_500;
                     ps.setString(1, prefix + "-" + i);
@@ -38,7 +38,7 @@ class PurgeIT {
             }
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO alipay_notify_refused (remote_addr,"
                     + " http_status, outcome, reason, received_at) VALUES ('x', 400, 'MALFORMED_BODY', ?,"
-                    + " NOW(3) - INTERVAL ? DAY)")) {
+                    + " UTC_TIMESTAMP(3) - INTERVAL ? DAY)")) {
                 for (int i = 0; i < 30; i++) {
                     ps.setString(1, prefix);
                     ps.setInt(2, i < 20 ? 400 : 1);

@@ -8,7 +8,7 @@ import java.sql.Statement;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.concurrent.ThreadLocalRandom;
-import org.alipaynotify.boot.Schema;
+import org.alipaynotify.boot.Migrations;
 import org.alipaynotify.config.Settings;
 import org.alipaynotify.dev.EmbeddedMariaDb;
 
@@ -26,6 +26,7 @@ public final class TestDatabase {
     private final String user;
     private final String password;
     private final String name;
+    private final java.util.List<String> others = new java.util.ArrayList<>();
 
     private TestDatabase() {
         name = "alipay_notify_test_" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss"))
@@ -100,6 +101,34 @@ public final class TestDatabase {
         return s;
     }
 
+    /**
+     * Another empty database on the same server, named after this run's and dropped with it, for a test that needs a
+     * schema of its own (a fresh one, an old one, one applied by hand).
+     *
+     * @return its URL
+     */
+    public synchronized String createDatabase(String suffix) {
+        String other = name + "_" + suffix;
+        try (Connection c = DriverManager.getConnection(serverUrl, user, password);
+                Statement st = c.createStatement()) {
+            st.execute("CREATE DATABASE " + other + " CHARACTER SET utf8mb4");
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot create database " + other + ": " + e.getMessage(), e);
+        }
+        others.add(other);
+        return serverUrl + other;
+    }
+
+    /** The server's address, for a command-line client: {host, port}. */
+    public String[] hostAndPort() {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("jdbc:mysql://([^:/]+)(?::(\\d+))?/")
+                .matcher(serverUrl);
+        if (!m.lookingAt()) {
+            throw new IllegalStateException("cannot take host and port from " + serverUrl);
+        }
+        return new String[] {m.group(1), m.group(2) == null ? "3306" : m.group(2)};
+    }
+
     public Connection connect() throws SQLException {
         return DriverManager.getConnection(url(), user, password);
     }
@@ -130,12 +159,12 @@ public final class TestDatabase {
                 new java.math.BigDecimal(totalAmount));
     }
 
-    /** Applies the project's schema file, as the webapp does at start-up. */
+    /** Applies the project's schema migrations, as the webapp does at start-up. */
     public void applySchema() {
         try (Connection c = connect()) {
-            Schema.apply(c);
+            Migrations.fromClassPath().apply(c);
         } catch (SQLException e) {
-            throw new IllegalStateException("schema.sql failed on " + url() + ": " + e.getMessage(), e);
+            throw new IllegalStateException("the schema migrations failed on " + url() + ": " + e.getMessage(), e);
         }
     }
 
@@ -143,6 +172,9 @@ public final class TestDatabase {
         try (Connection c = DriverManager.getConnection(serverUrl, user, password);
                 Statement st = c.createStatement()) {
             st.execute("DROP DATABASE IF EXISTS " + name);
+            for (String other : others) {
+                st.execute("DROP DATABASE IF EXISTS " + other);
+            }
         } catch (SQLException ignored) {
             // a leftover database is harmless: names never repeat
         }
