@@ -106,14 +106,25 @@ class MigrationsIT {
         }
     }
 
-    static final List<String> ALL_APPLIED = List.of("1|baseline|V1__baseline.sql|success",
-            "2|utc datetime|V2__utc_datetime.sql|success");
+    static final List<Migrations.Migration> ALL = Migrations.fromClassPath().all();
+    static final List<Integer> VERSIONS = ALL.stream().map(Migrations.Migration::version).toList();
+    /** The history a database with every version applied holds ("1|baseline|V1__baseline.sql|success", ...). */
+    static final List<String> ALL_APPLIED = ALL.stream()
+            .map(m -> m.version() + "|" + m.description() + "|" + m.file() + "|success").toList();
+
+    /** "V2, V3: apply db/migration/V2__utc_datetime.sql, db/migration/V3__... in this order", from version {@code from}. */
+    static String lacking(int from) {
+        List<Migrations.Migration> rest = ALL.subList(from - 1, ALL.size());
+        return (rest.size() > 1 ? "migrations " : "migration ")
+                + String.join(", ", rest.stream().map(m -> "V" + m.version()).toList()) + ": apply "
+                + String.join(", ", rest.stream().map(m -> Migrations.DIRECTORY + "/" + m.file()).toList());
+    }
 
     @Test
     void aFreshDatabaseGetsEveryVersionOnceAndASecondRunDoesNothing() throws Exception {
         String url = DB.createDatabase("fresh");
         try (Connection c = connect(url)) {
-            assertEquals(List.of(1, 2), Migrations.fromClassPath().apply(c));
+            assertEquals(VERSIONS, Migrations.fromClassPath().apply(c));
             assertEquals(List.of(), Migrations.fromClassPath().apply(c));
         }
         assertEquals(ALL_APPLIED, history(url));
@@ -145,8 +156,9 @@ class MigrationsIT {
         try (WarServer server = WarServer.start(webappSettings(url))) {
             assertNull(server.startupFailure());
         }
-        assertEquals(List.of("1|baseline|V1__baseline.sql|baseline", "2|utc datetime|V2__utc_datetime.sql|success"),
-                history(url));
+        List<String> expected = new java.util.ArrayList<>(ALL_APPLIED);
+        expected.set(0, "1|baseline|V1__baseline.sql|baseline");
+        assertEquals(expected, history(url));
         assertEquals(List.of("old-1|12.34|TRADE_SUCCESS|1|2025-03-04 05:06:07.891|2025-03-04 05:16:07.123"),
                 rows(url, "SELECT out_trade_no, total_amount, trade_status, paid, created_at, updated_at"
                         + " FROM alipay_order"));
@@ -195,16 +207,16 @@ class MigrationsIT {
         try (WarServer server = WarServer.start(settings)) {
             String refusal = String.valueOf(server.startupFailure());
             assertTrue(refusal.contains("alipay-notify cannot start: db.init-schema (ALIPAY_NOTIFY_DB_INIT_SCHEMA)"
-                    + " is false and the database lacks schema migrations V1, V2: apply db/migration/V1__baseline.sql,"
-                    + " db/migration/V2__utc_datetime.sql in this order"), refusal);
+                    + " is false and the database lacks schema " + lacking(1) + " in this order"), refusal);
         }
         applyByHand(byHand, "V1__baseline.sql");
         try (WarServer server = WarServer.start(settings)) {
             String refusal = String.valueOf(server.startupFailure());
-            assertTrue(refusal.contains("lacks schema migration V2: apply db/migration/V2__utc_datetime.sql"),
-                    refusal);
+            assertTrue(refusal.contains("lacks schema " + lacking(2) + " in this order"), refusal);
         }
-        applyByHand(byHand, "V2__utc_datetime.sql");
+        for (Migrations.Migration m : ALL.subList(1, ALL.size())) {
+            applyByHand(byHand, m.file());
+        }
         try (WarServer server = WarServer.start(settings)) {
             assertNull(server.startupFailure());
             assertEquals(200, server.get("/alipay/health").statusCode());

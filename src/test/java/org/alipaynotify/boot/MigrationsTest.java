@@ -48,8 +48,11 @@ class MigrationsTest {
     @Test
     void theClassPathHoldsTheVersionsInOrderAndV1CreatesTheHistoryFirst() {
         List<Migrations.Migration> all = Migrations.fromClassPath().all();
-        assertEquals(List.of("V1__baseline.sql", "V2__utc_datetime.sql"),
-                all.stream().map(Migrations.Migration::file).toList());
+        assertEquals(List.of("V1__baseline.sql", "V2__utc_datetime.sql", "V3__refusals_and_unmatched.sql",
+                "V4__order_mapping.sql"), all.stream().map(Migrations.Migration::file).limit(4).toList());
+        for (int i = 0; i < all.size(); i++) {
+            assertEquals(i + 1, all.get(i).version(), "versions 1, 2, 3 ... without a gap");
+        }
         assertTrue(all.get(0).statements().get(0).startsWith("CREATE TABLE IF NOT EXISTS alipay_notify_schema_history"));
     }
 

@@ -13,8 +13,8 @@ import java.util.HashMap;
 import java.util.Map;
 import org.alipaynotify.config.Settings;
 import org.alipaynotify.dev.SandboxKeys;
-import org.alipaynotify.keys.AlipayKey;
-import org.alipaynotify.keys.KeySource;
+import org.alipaynotify.keys.App;
+import org.alipaynotify.keys.Apps;
 import org.alipaynotify.ops.Health;
 import org.alipaynotify.testsupport.Notifications;
 import org.alipaynotify.testsupport.PrivateMariaDb;
@@ -76,7 +76,7 @@ class StatementBinlogIT {
         try (Connection c = DriverManager.getConnection(url, "root", "")) {
             Migrations.fromClassPath().apply(c); // REPEATABLE READ: statement logging still allowed
         }
-        KeySource keys = KeySource.fixed(AlipayKey.load(Settings.load(settings(url), Map.of()), Clock.systemUTC()));
+        Apps keys = Apps.of(App.load(Settings.load(settings(url), Map.of()).apps().get(0), 0, Clock.systemUTC()));
         try (HikariDataSource pool = Database.open(Settings.load(settings(url), Map.of()));
                 Health health = new Health(pool, keys, Clock.systemUTC())) {
             Health.Report r = health.check("https", "10.0.0.1");

@@ -133,8 +133,9 @@ class UtcTimesIT {
                 }
                 c.commit();
             }
-            long[] deleted = new Purge(pool, Duration.ofDays(10), Clock.fixed(now, ZoneOffset.UTC)).run();
-            assertArrayEquals(new long[] {2, 2}, deleted);
+            long[] deleted = new Purge(pool, Duration.ofDays(10), Duration.ofDays(10), Clock.fixed(now, ZoneOffset.UTC))
+                    .run();
+            assertArrayEquals(new long[] {2, 0, 2}, deleted);
             try (Connection c = pool.getConnection(); Statement st = c.createStatement();
                     ResultSet rs = st.executeQuery("SELECT CAST(received_at AS CHAR) FROM alipay_notify"
                             + " ORDER BY received_at")) {
@@ -166,7 +167,9 @@ class UtcTimesIT {
         }
         try (Connection c = MigrationsIT.connect(url); Statement st = c.createStatement()) {
             st.execute("SET time_zone = '+08:00'");
-            assertEquals(List.of(2), Migrations.fromClassPath().apply(c));
+            List<Integer> rest = Migrations.fromClassPath().all().stream().map(Migrations.Migration::version)
+                    .filter(v -> v > 1).toList();
+            assertEquals(rest, Migrations.fromClassPath().apply(c));
             assertEquals("+08:00", sessionZone(c), "the session's zone is given back");
         }
         assertEquals(List.of("2026-01-01 00:00:00.123|2038-01-19 03:14:07.999"),

@@ -191,7 +191,7 @@ class SettingsTest {
         }
         Settings s = Settings.load(minimal(), env);
 
-        assertEquals(APP_ID, s.appId());
+        assertEquals(APP_ID, s.apps().get(0).appId());
         assertEquals(DB_URL, s.dbUrl().orElseThrow());
         assertEquals(Optional.empty(), s.dbPassword());
         assertEquals(Optional.empty(), s.dbUser());
