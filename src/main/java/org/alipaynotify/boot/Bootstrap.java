@@ -21,7 +21,10 @@ import org.alipaynotify.config.Settings;
 import org.alipaynotify.config.SettingsException;
 import org.alipaynotify.keys.App;
 import org.alipaynotify.keys.Apps;
+import org.alipaynotify.Text;
+import org.alipaynotify.events.Relay;
 import org.alipaynotify.ledger.OrderMapping;
+import org.alipaynotify.ledger.Outbox;
 import org.alipaynotify.ledger.TradeLedger;
 import org.alipaynotify.ops.Health;
 import org.alipaynotify.ops.NotifyMetrics;
@@ -49,6 +52,8 @@ public final class Bootstrap implements ServletContextListener {
     private NotifyMetrics metrics;
     private HikariDataSource ownPool;
     private HikariDataSource journalPool;
+    private HikariDataSource relayPool;
+    private Relay relay;
     private RefusalJournal journal;
     private Health health;
     private Purge purge;
@@ -101,8 +106,23 @@ public final class Bootstrap implements ServletContextListener {
             orders.check(dataSource);
             metrics.certificateDaysUntilExpiry(apps, clock);
             health = new Health(dataSource, apps, clock);
+            Outbox outbox = new Outbox(clock);
+            if (settings.eventsForwardUrl().isPresent()) {
+                DataSource relaySource = containerDataSource != null ? containerDataSource
+                        : (relayPool = Database.openRelayPool(settings, metrics));
+                relay = new Relay(relaySource, settings.eventsForwardUrl().get(), settings.eventsSecret(),
+                        settings.eventsRetrySchedule(), settings.eventsTimeoutMs(), clock, instanceName(),
+                        Health.VERSION);
+                relay.start();
+                LOG.info("Event relay on: events go to {}, retried after {}, then parked",
+                        Text.maskSecrets(settings.eventsForwardUrl().get().toString()),
+                        settings.eventsRetrySchedule());
+            }
+            metrics.events(outbox, relay);
+            health.events(relay);
             purge = new Purge(dataSource, Duration.ofDays(settings.retentionDays()),
-                    Duration.ofDays(settings.refusalRetentionDays()), clock);
+                    Duration.ofDays(settings.refusalRetentionDays()), Duration.ofDays(settings.eventsRetentionDays()),
+                    relay != null, clock);
             if (purge.anything()) {
                 purge.schedule();
             }
@@ -113,7 +133,7 @@ public final class Bootstrap implements ServletContextListener {
                     new NotifyPath(
                             new SignatureVerifier(apps),
                             new BusinessChecker(),
-                            new TradeLedger(dataSource, orders)),
+                            new TradeLedger(dataSource, orders, outbox)),
                     journal,
                     metrics);
             context.setAttribute(NotifyEndpoint.ATTRIBUTE, endpoint);
@@ -154,6 +174,12 @@ public final class Bootstrap implements ServletContextListener {
     }
 
     private void release() {
+        if (relay != null) {
+            relay.close();
+            relay = null;
+        }
+        Database.closePool(relayPool);
+        relayPool = null;
         if (journal != null) {
             journal.close();
             journal = null;
@@ -179,6 +205,18 @@ public final class Bootstrap implements ServletContextListener {
             localRun = null;
         }
         removeOurBouncyCastle();
+    }
+
+    /** Names this instance in the relay's claims (locked_by): the host, and a random part for several per host. */
+    private static String instanceName() {
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            host = "unknown-host";
+        }
+        String id = host + "-" + Long.toString(java.util.concurrent.ThreadLocalRandom.current().nextLong(1L << 40), 36);
+        return id.length() > 64 ? id.substring(id.length() - 64) : id;
     }
 
     /** "app web: app_id 2021..., seller ids [...], certificate mode, sign type RSA2; app ...". */

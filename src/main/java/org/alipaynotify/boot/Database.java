@@ -79,6 +79,11 @@ public final class Database {
         return open(s, metrics, "alipay-notify-refusals", 1, Map.of("rewriteBatchedStatements", "true"));
     }
 
+    /** The event relay's own pool: one connection, so deliveries never take a connection a notification needs. */
+    static HikariDataSource openRelayPool(Settings s, NotifyMetrics metrics) {
+        return open(s, metrics, "alipay-notify-relay", 1, Map.of());
+    }
+
     private static HikariDataSource open(Settings s, NotifyMetrics metrics, String name, int size,
             Map<String, String> extraDriverProperties) {
         HikariConfig config = new HikariConfig();

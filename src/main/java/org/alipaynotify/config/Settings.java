@@ -58,6 +58,13 @@ public final class Settings {
     public static final String OPS_ALLOWED_NETWORKS = "ops.allowed-networks";
     /** Every environment variable we read starts with it, so generic names in a shared container are never ours. */
     public static final String ENV_PREFIX = "ALIPAY_NOTIFY_";
+    public static final String EVENTS_FORWARD_URL = "events.forward-url";
+    public static final String EVENTS_SECRET = "events.secret";
+    public static final String EVENTS_RETRY_SCHEDULE = "events.retry-schedule";
+    public static final String EVENTS_TIMEOUT_MS = "events.timeout-ms";
+    public static final String EVENTS_RETENTION_DAYS = "events.retention-days";
+    /** About 28 hours of retries: longer than a receiver's bad day, as Alipay's own 25 hours are. */
+    public static final String DEFAULT_RETRY_SCHEDULE = "15s,1m,5m,15m,30m,1h,2h,4h,8h,12h";
 
     /** Every key this application reads; a properties file holding another key of ours is a typo and refused. */
     public static final List<String> KEYS = List.of(APPS, APP_ID, SELLER_ID, CERT_PATH, PUBLIC_KEY, SIGN_TYPE,
@@ -65,7 +72,8 @@ public final class Settings {
             DB_USER, DB_PASSWORD, DB_POOL_SIZE, DB_INIT_SCHEMA, DB_CONNECTION_TIMEOUT_MS,
             DB_LOCK_WAIT_TIMEOUT_SECONDS, MAX_BODY_BYTES, RETENTION_DAYS, REFUSAL_RECORDS_PER_SECOND,
             REFUSAL_RETENTION_DAYS, ORDER_LOOKUP_SQL, ORDER_ON_PAID_SQL, ORDER_ON_REFUNDED_SQL, ORDER_ON_FINISHED_SQL,
-            ORDER_ON_CLOSED_SQL, ORDER_ON_ATTENTION_SQL, ORDER_ON_ZERO_ROWS, OPS_ALLOWED_NETWORKS);
+            ORDER_ON_CLOSED_SQL, ORDER_ON_ATTENTION_SQL, ORDER_ON_ZERO_ROWS, OPS_ALLOWED_NETWORKS,
+            EVENTS_FORWARD_URL, EVENTS_SECRET, EVENTS_RETRY_SCHEDULE, EVENTS_TIMEOUT_MS, EVENTS_RETENTION_DAYS);
 
     public enum SignType { RSA2, RSA }
 
@@ -85,6 +93,11 @@ public final class Settings {
     private final Map<String, String> orderSql;
     private final boolean orderZeroRowsFail;
     private final Networks opsAllowedNetworks;
+    private final java.net.URI eventsForwardUrl;
+    private final byte[] eventsSecret;
+    private final List<java.time.Duration> eventsRetrySchedule;
+    private final int eventsTimeoutMs;
+    private final int eventsRetentionDays;
 
     private Settings(Lookup in, boolean containerDataSource) {
         requireAllPresent(in, containerDataSource);
@@ -123,6 +136,21 @@ public final class Settings {
         orderZeroRowsFail = zeroRows.equals("fail");
         opsAllowedNetworks = in.optional(OPS_ALLOWED_NETWORKS)
                 .map(list -> Networks.parse(OPS_ALLOWED_NETWORKS, list)).orElse(Networks.DEFAULT);
+        eventsForwardUrl = in.optional(EVENTS_FORWARD_URL).map(Settings::forwardUrl).orElse(null);
+        String secret = in.optional(EVENTS_SECRET).orElse(null);
+        if (eventsForwardUrl != null && secret == null) {
+            throw new SettingsException(EVENTS_SECRET, "is required with " + EVENTS_FORWARD_URL
+                    + ": the shared secret the receiver checks each event's signature with");
+        }
+        if (secret != null && secret.length() < 32) {
+            throw new SettingsException(EVENTS_SECRET, "must be at least 32 characters (it has " + secret.length()
+                    + "); make one with: openssl rand -hex 32");
+        }
+        eventsSecret = secret == null ? null : secret.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        eventsRetrySchedule = durations(EVENTS_RETRY_SCHEDULE, in.optional(EVENTS_RETRY_SCHEDULE)
+                .orElse(DEFAULT_RETRY_SCHEDULE));
+        eventsTimeoutMs = in.integer(EVENTS_TIMEOUT_MS, 10_000, 100, 120_000);
+        eventsRetentionDays = in.integer(EVENTS_RETENTION_DAYS, 7, 0, 36_500);
     }
 
     /** Reads the real system properties and environment. */
@@ -353,6 +381,50 @@ public final class Settings {
     public boolean orderZeroRowsFail() { return orderZeroRowsFail; }
     /** Who may see /alipay/health and /alipay/metrics, by the address the container reports. */
     public Networks opsAllowedNetworks() { return opsAllowedNetworks; }
+    /** Where the relay POSTs events; empty: the relay is off (the outbox is still written, for CDC). */
+    public Optional<java.net.URI> eventsForwardUrl() { return Optional.ofNullable(eventsForwardUrl); }
+    /** The HMAC key events are signed with (set whenever the forward URL is). */
+    public byte[] eventsSecret() { return eventsSecret == null ? null : eventsSecret.clone(); }
+    /** Waits before each retry of an event; after the last the event is parked. */
+    public List<java.time.Duration> eventsRetrySchedule() { return eventsRetrySchedule; }
+    public int eventsTimeoutMs() { return eventsTimeoutMs; }
+    /** Days to keep delivered events (every event when the relay is off); 0: for ever. */
+    public int eventsRetentionDays() { return eventsRetentionDays; }
+
+    private static java.net.URI forwardUrl(String value) {
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(value);
+        } catch (java.net.URISyntaxException e) {
+            throw new SettingsException(EVENTS_FORWARD_URL, "is not a URL: '" + value + "'");
+        }
+        if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
+            throw new SettingsException(EVENTS_FORWARD_URL, "must be an http:// or https:// URL, got '" + value + "'");
+        }
+        return uri;
+    }
+
+    /** "500ms,15s,1m,2h,1d": each a positive whole number and a unit. */
+    static List<java.time.Duration> durations(String key, String list) {
+        List<java.time.Duration> out = new ArrayList<>();
+        for (String part : list.split(",")) {
+            String p = part.strip().toLowerCase(Locale.ROOT);
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("([0-9]{1,9})(ms|s|m|h|d)").matcher(p);
+            if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
+                throw new SettingsException(key, "must list waits such as 15s, 1m, 2h or 500ms, got '" + part.strip()
+                        + "'");
+            }
+            long n = Long.parseLong(m.group(1));
+            switch (m.group(2)) {
+                case "ms": out.add(java.time.Duration.ofMillis(n)); break;
+                case "s": out.add(java.time.Duration.ofSeconds(n)); break;
+                case "m": out.add(java.time.Duration.ofMinutes(n)); break;
+                case "h": out.add(java.time.Duration.ofHours(n)); break;
+                default: out.add(java.time.Duration.ofDays(n)); break;
+            }
+        }
+        return List.copyOf(out);
+    }
 
     /** The three sources in order of precedence. */
     private static final class Lookup {
@@ -374,7 +446,7 @@ public final class Settings {
                 Set<String> unknown = new TreeSet<>();
                 for (String name : file.stringPropertyNames()) {
                     boolean ours = name.startsWith("alipay.") || name.startsWith("db.") || name.startsWith("notify.")
-                            || name.startsWith("order.") || name.startsWith("ops.");
+                            || name.startsWith("order.") || name.startsWith("ops.") || name.startsWith("events.");
                     if (ours && !KEYS.contains(name) && !isAppKey(name)) {
                         unknown.add(name);
                     }

@@ -38,11 +38,12 @@ final class Reactions {
         return !statements.isEmpty();
     }
 
-    void run(Connection c, Notification n, OrderRow before, OrderRow after) throws Refused {
+    void run(Connection c, Notification n, OrderRow before, OrderRow after, java.util.List<TradeEvent> events)
+            throws Refused {
         if (statements.isEmpty()) {
             return;
         }
-        for (TradeEvent event : TradeEvent.between(before, after)) {
+        for (TradeEvent event : events) {
             NamedSql sql = statements.get(event);
             if (sql == null) {
                 continue;

@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.sql.Types;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import javax.sql.DataSource;
 import org.alipaynotify.Ledger;
 import org.alipaynotify.Notification;
@@ -39,16 +40,18 @@ public final class TradeLedger implements Ledger {
     private final DataSource dataSource;
     private final OrderStore orders;
     private final Reactions reactions;
+    private final Outbox outbox;
 
     /** With alipay_order as the order table (the default mapping). */
     public TradeLedger(DataSource dataSource) {
-        this(dataSource, OrderMapping.ownTable());
+        this(dataSource, OrderMapping.ownTable(), new Outbox(java.time.Clock.systemUTC()));
     }
 
-    public TradeLedger(DataSource dataSource, OrderMapping mapping) {
+    public TradeLedger(DataSource dataSource, OrderMapping mapping, Outbox outbox) {
         this.dataSource = dataSource;
         this.orders = mapping.store();
         this.reactions = mapping.reactions();
+        this.outbox = outbox;
     }
 
     @Override
@@ -114,7 +117,9 @@ public final class TradeLedger implements Ledger {
             boolean ofThisOrder = result.outcome().acknowledged() && result.outcome() != Outcome.SECOND_TRADE;
             orders.save(c, n, result.next(), ofThisOrder ? n.notifyId() : null);
         }
-        reactions.run(c, n, order, result.next());
+        List<TradeEvent> events = TradeEvent.between(order, result.next());
+        reactions.run(c, n, order, result.next(), events);
+        outbox.write(c, n, order, result.next(), events);
         return new Applied(result.outcome(), result.reason());
     }
 

@@ -16,6 +16,8 @@ import java.util.concurrent.TimeoutException;
 import javax.sql.DataSource;
 import org.alipaynotify.Text;
 import org.alipaynotify.keys.AlipayKey;
+import org.alipaynotify.Json;
+import org.alipaynotify.events.Relay;
 import org.alipaynotify.keys.App;
 import org.alipaynotify.keys.Apps;
 import org.alipaynotify.keys.KeySource;
@@ -42,6 +44,7 @@ public final class Health implements AutoCloseable {
 
     private final DataSource dataSource;
     private final Apps apps;
+    private volatile Relay relay;
     private final Clock clock;
     private final ExecutorService checker = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "alipay-notify-health");
@@ -105,10 +108,30 @@ public final class Health implements AutoCloseable {
             json.append('}');
         }
         json.append("],");
+        json.append("\"events\":").append(eventsJson()).append(',');
         json.append("\"request\":{");
         field(json, "scheme", scheme).append(',');
         field(json, "remote_addr", remoteAddr).append("}}");
         return new Report(dbError == null, json.toString());
+    }
+
+    /** The event relay whose backlog the report shows; null when it is off. */
+    public void events(Relay r) {
+        this.relay = r;
+    }
+
+    private String eventsJson() {
+        Relay r = relay;
+        if (r == null) {
+            return Json.object().string("relay", "off").toString();
+        }
+        java.net.URI t = r.target();
+        return Json.object().string("relay", "on")
+                .string("target", t.getScheme() + "://" + t.getHost() + (t.getPort() < 0 ? "" : ":" + t.getPort())
+                        + (t.getRawPath() == null ? "" : t.getRawPath()))
+                .number("pending", r.pending()).number("parked", r.dead())
+                .number("oldest_undelivered_seconds", Math.round(r.oldestUndeliveredSeconds()))
+                .string("last_error", r.lastError()).toString();
     }
 
     /** {@code "certificate":{...}} or {@code "public_key":{...}} of the key the app uses now. */

@@ -20,7 +20,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.alipaynotify.Outcome;
+import org.alipaynotify.events.Relay;
 import org.alipaynotify.keys.App;
+import org.alipaynotify.ledger.Outbox;
 import org.alipaynotify.keys.Apps;
 import org.alipaynotify.request.NotifyEndpoint;
 import org.alipaynotify.request.NotifyPath;
@@ -129,6 +131,33 @@ public final class NotifyMetrics implements NotifyEndpoint.Observer, AutoCloseab
                             + " why")
                     .tag("result", "dropped_" + why.name().toLowerCase(java.util.Locale.ROOT)).register(registry);
         }
+    }
+
+    /**
+     * The outbox and its relay: events created (in committed and rolled-back transactions alike: a rollback takes its
+     * rows with it), delivered, retried, parked; and, when the relay runs, the backlog and the age of its oldest event
+     * (alert on it: README, "Events").
+     */
+    public void events(Outbox outbox, Relay relay) {
+        FunctionCounter.builder("alipay_notify.events.created", outbox, Outbox::created)
+                .description("Business events written to the outbox (alipay_notify_event)").register(registry);
+        if (relay == null) {
+            return;
+        }
+        FunctionCounter.builder("alipay_notify.events.delivered", relay, Relay::delivered)
+                .description("Events the receiver acknowledged with a 2xx").register(registry);
+        FunctionCounter.builder("alipay_notify.events.retried", relay, Relay::retried)
+                .description("Failed deliveries that will be tried again").register(registry);
+        FunctionCounter.builder("alipay_notify.events.parked", relay, Relay::parked)
+                .description("Events parked after the last retry (DEAD): a person must re-queue them")
+                .register(registry);
+        Gauge.builder("alipay_notify.events.pending", relay, Relay::pending)
+                .description("Events not delivered yet, not parked").register(registry);
+        Gauge.builder("alipay_notify.events.dead", relay, Relay::dead)
+                .description("Events parked now").register(registry);
+        Gauge.builder("alipay_notify.events.oldest_undelivered_seconds", relay, Relay::oldestUndeliveredSeconds)
+                .description("Age of the oldest event not delivered yet (parked ones included); 0 when none")
+                .register(registry);
     }
 
     /** HikariCP's own pool meters (hikaricp_connections_*), registered into ours. */

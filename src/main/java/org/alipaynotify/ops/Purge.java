@@ -27,7 +27,8 @@ public final class Purge implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(Purge.class);
     public static final int BATCH = 1_000;
     /** In the order of {@link #run()}'s answer. */
-    public static final String[] TABLES = {"alipay_notify", "alipay_notify_unmatched", "alipay_notify_refused"};
+    public static final String[] TABLES = {"alipay_notify", "alipay_notify_unmatched", "alipay_notify_refused",
+            "alipay_notify_event"};
     /**
      * received_at is a DATETIME(3) holding UTC, so the cut-off is UTC wall-clock text: a Timestamp would be converted
      * to the JVM's or session's zone, and Connector/J drops its milliseconds for MariaDB (see TradeLedger).
@@ -40,11 +41,29 @@ public final class Purge implements AutoCloseable {
     private final Clock clock;
     private ScheduledExecutorService scheduler;
 
-    /** @param notifications retention of the notification records, {@link Duration#ZERO} for ever; refusals alike */
+    private final String[] deletes;
+
+    /** Without events (their table is kept for ever). */
     public Purge(DataSource dataSource, Duration notifications, Duration refusals, Clock clock) {
+        this(dataSource, notifications, refusals, Duration.ZERO, true, clock);
+    }
+
+    /**
+     * @param notifications retention of the notification records, {@link Duration#ZERO} for ever; the others alike
+     * @param events        retention of delivered events; with the relay off (CDC reads the outbox), of every event
+     */
+    public Purge(DataSource dataSource, Duration notifications, Duration refusals, Duration events, boolean relayOn,
+            Clock clock) {
         this.dataSource = dataSource;
-        this.retention = new Duration[] {notifications, notifications, refusals};
+        this.retention = new Duration[] {notifications, notifications, refusals, events};
         this.clock = clock;
+        String delete = "DELETE FROM %s WHERE %s < ?%s ORDER BY %s LIMIT " + BATCH;
+        this.deletes = new String[] {
+            String.format(delete, TABLES[0], "received_at", "", "received_at"),
+            String.format(delete, TABLES[1], "received_at", "", "received_at"),
+            String.format(delete, TABLES[2], "received_at", "", "received_at"),
+            // parked (DEAD) and pending events are never purged while a relay delivers them
+            String.format(delete, TABLES[3], "created_at", relayOn ? " AND status = 'DELIVERED'" : "", "created_at")};
     }
 
     /** Whether any table has a retention at all (else there is nothing to schedule). */
@@ -84,7 +103,7 @@ public final class Purge implements AutoCloseable {
                 continue;
             }
             Instant cutoff = clock.instant().minus(retention[i]);
-            String sql = "DELETE FROM " + TABLES[i] + " WHERE received_at < ? ORDER BY received_at LIMIT " + BATCH;
+            String sql = deletes[i];
             int n;
             do {
                 try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {

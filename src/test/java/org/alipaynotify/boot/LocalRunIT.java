@@ -29,6 +29,7 @@ import org.alipaynotify.dev.EmbeddedLocalRun;
 import org.alipaynotify.dev.SandboxKeys;
 import org.alipaynotify.keys.AlipayKey;
 import org.alipaynotify.ledger.OrderMapping;
+import org.alipaynotify.ledger.Outbox;
 import org.alipaynotify.ledger.TradeLedger;
 import org.alipaynotify.request.BusinessChecker;
 import org.alipaynotify.request.FormBodyParser;
@@ -156,7 +157,7 @@ class LocalRunIT {
                 p.put("app_id", app.appId());
                 Notification n = new BusinessChecker().check(new SignatureVerifier(Apps.of(App.load(app, 0,
                         Clock.systemUTC()))).verify(FormBodyParser.parse(AlipaySigner.formBody(signer.signed(p)))));
-                assertEquals(Outcome.APPLIED, new TradeLedger(pool, orders).apply(n, "127.0.0.1").outcome());
+                assertEquals(Outcome.APPLIED, new TradeLedger(pool, orders, new Outbox(Clock.systemUTC())).apply(n, "127.0.0.1").outcome());
                 try (Connection c = pool.getConnection(); ResultSet rs = c.createStatement().executeQuery(
                         "SELECT status, amount_fen FROM t_order WHERE order_no = 'demo-0003'")) {
                     assertTrue(rs.next());

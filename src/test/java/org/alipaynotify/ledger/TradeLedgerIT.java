@@ -19,6 +19,7 @@ import java.sql.SQLException;
 import java.time.LocalDateTime;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import javax.sql.DataSource;
 import org.alipaynotify.Ledger;
@@ -478,9 +479,49 @@ class TradeLedgerIT {
         Refused r = assertThrows(Refused.class, () -> new TradeLedger(failing).apply(notification(p), "x"));
         assertEquals(Outcome.DATABASE_ERROR, r.outcome());
         assertEquals(0, notifyRows(id));
+        assertEquals(List.of(), events(id), "the event goes with the rolled-back change");
         assertEquals("WAIT_BUYER_PAY", order(id).get("trade_status"));
         assertEquals(Outcome.APPLIED, apply(p)); // redelivered after recovery: applied once
         assertEquals(1, notifyRows(id));
+        assertEquals(List.of("PAID"), events(id));
+    }
+
+    /** The outbox rows of one order, oldest first. */
+    static List<String> events(String id) throws SQLException {
+        List<String> types = new java.util.ArrayList<>();
+        try (Connection c = db.connect(); var ps = c.prepareStatement(
+                "SELECT type FROM alipay_notify_event WHERE aggregateid = ? ORDER BY seq")) {
+            ps.setString(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    types.add(rs.getString(1));
+                }
+            }
+        }
+        return types;
+    }
+
+    @Test
+    void eachBusinessEventIsWrittenWithItsChangeAndNoneForADuplicateOrANoChange() throws Exception {
+        String id = newOrder("50.00");
+        Map<String, String> pay = Notifications.tradeSuccess(id, "50.00");
+        assertEquals(Outcome.APPLIED, apply(pay));
+        assertEquals(Outcome.DUPLICATE, apply(pay));
+        assertEquals(Outcome.NO_CHANGE, apply(Notifications.next(pay, "TRADE_SUCCESS")));
+        Map<String, String> refund = Notifications.next(pay, "TRADE_SUCCESS");
+        refund.put("refund_fee", "20.00");
+        assertEquals(Outcome.REFUND_RECORDED, apply(refund));
+        assertEquals(Outcome.APPLIED, apply(Notifications.next(pay, "TRADE_FINISHED")));
+        assertEquals(List.of("PAID", "REFUNDED", "FINISHED"), events(id));
+        Map<String, Object> refunded = row("SELECT * FROM alipay_notify_event WHERE aggregateid = ? AND type ="
+                + " 'REFUNDED'", id);
+        assertEquals("alipay_trade", refunded.get("aggregatetype"));
+        assertEquals(refund.get("notify_id"), refunded.get("notify_id"));
+        String payload = (String) refunded.get("payload");
+        assertTrue(payload.contains("\"refund_fee\":\"20.00\"") && payload.contains("\"refund_delta\":\"20.00\"")
+                && payload.contains("\"total_amount\":\"50.00\"") && payload.contains("\"id\":\""
+                + refunded.get("id") + "\""), payload);
+        assertEquals("PENDING", refunded.get("status"));
     }
 
     @Test

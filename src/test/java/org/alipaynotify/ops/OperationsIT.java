@@ -20,6 +20,7 @@ import javax.management.ObjectName;
 import org.alipaynotify.config.Settings;
 import org.alipaynotify.dev.AlipaySigner;
 import org.alipaynotify.dev.SandboxKeys;
+import org.alipaynotify.testsupport.EventReceiver;
 import org.alipaynotify.testsupport.Notifications;
 import org.alipaynotify.testsupport.TestDatabase;
 import org.alipaynotify.testsupport.WarServer;
@@ -166,8 +167,21 @@ class OperationsIT {
     /** In a method of its own, so that no local variable of the test keeps the webapp reachable. */
     private WeakReference<ClassLoader> deployUseAndUndeploy() throws Exception {
         SandboxKeys keys = SandboxKeys.generate();
-        try (WarServer server = WarServer.start(settings(keys.writeCertificate(dir.resolve("alipay.crt"))))) {
+        Map<String, String> s = settings(keys.writeCertificate(dir.resolve("alipay.crt")));
+        // the event relay on too, with an event delivered: its thread and connections must go with the webapp
+        byte[] secret = "leak-test-secret-0123456789abcdef0123".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (EventReceiver receiver = new EventReceiver(secret)) {
+            s.put(Settings.EVENTS_FORWARD_URL, receiver.uri().toString());
+            s.put(Settings.EVENTS_SECRET, new String(secret, java.nio.charset.StandardCharsets.UTF_8));
+            return deployUseAndUndeploy(s, keys, receiver);
+        }
+    }
+
+    private WeakReference<ClassLoader> deployUseAndUndeploy(Map<String, String> s, SandboxKeys keys,
+            EventReceiver receiver) throws Exception {
+        try (WarServer server = WarServer.start(s)) {
             assertEquals("success", pay(server, keys, "3.00")); // the SDK registers BouncyCastle on first use
+            assertTrue(receiver.await(1, java.time.Duration.ofSeconds(10)).size() >= 1, "the PAID event arrived");
             assertEquals(200, server.get("/alipay/health").statusCode());
             assertTrue(server.get("/alipay/metrics").body().contains("alipay_notify"));
             Provider bc = Security.getProvider("BC");
