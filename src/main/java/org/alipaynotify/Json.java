@@ -76,4 +76,168 @@ public final class Json {
         }
         b.append('"');
     }
+
+    /**
+     * Parses JSON text into maps (insertion order), lists, strings, {@link java.math.BigDecimal} numbers, booleans
+     * and null. Strict: trailing text, unknown escapes and unterminated values are refused. For the small documents
+     * Alipay's gateway answers with; there is no JSON library in the WAR.
+     */
+    public static Object parse(String text) {
+        Parser p = new Parser(text);
+        p.space();
+        Object v = p.value();
+        p.space();
+        if (p.at < text.length()) {
+            throw new IllegalArgumentException("JSON: text after the value at " + p.at);
+        }
+        return v;
+    }
+
+    private static final class Parser {
+        private final String s;
+        private int at;
+
+        Parser(String s) {
+            this.s = s;
+        }
+
+        Object value() {
+            if (at >= s.length()) {
+                throw new IllegalArgumentException("JSON: value expected at " + at);
+            }
+            char c = s.charAt(at);
+            switch (c) {
+                case '{': return object();
+                case '[': return array();
+                case '"': return string();
+                case 't': return literal("true", Boolean.TRUE);
+                case 'f': return literal("false", Boolean.FALSE);
+                case 'n': return literal("null", null);
+                default: return number();
+            }
+        }
+
+        private java.util.Map<String, Object> object() {
+            java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+            at++;
+            space();
+            if (peek('}')) {
+                at++;
+                return m;
+            }
+            while (true) {
+                space();
+                if (!peek('"')) {
+                    throw new IllegalArgumentException("JSON: member name expected at " + at);
+                }
+                String key = string();
+                space();
+                expect(':');
+                space();
+                m.put(key, value());
+                space();
+                if (peek(',')) {
+                    at++;
+                    continue;
+                }
+                expect('}');
+                return m;
+            }
+        }
+
+        private java.util.List<Object> array() {
+            java.util.List<Object> l = new java.util.ArrayList<>();
+            at++;
+            space();
+            if (peek(']')) {
+                at++;
+                return l;
+            }
+            while (true) {
+                space();
+                l.add(value());
+                space();
+                if (peek(',')) {
+                    at++;
+                    continue;
+                }
+                expect(']');
+                return l;
+            }
+        }
+
+        private String string() {
+            StringBuilder b = new StringBuilder();
+            at++;
+            while (at < s.length()) {
+                char c = s.charAt(at++);
+                if (c == '"') {
+                    return b.toString();
+                }
+                if (c != '\\') {
+                    b.append(c);
+                    continue;
+                }
+                if (at >= s.length()) {
+                    break;
+                }
+                char e = s.charAt(at++);
+                switch (e) {
+                    case '"': b.append('"'); break;
+                    case '\\': b.append('\\'); break;
+                    case '/': b.append('/'); break;
+                    case 'b': b.append('\b'); break;
+                    case 'f': b.append('\f'); break;
+                    case 'n': b.append('\n'); break;
+                    case 'r': b.append('\r'); break;
+                    case 't': b.append('\t'); break;
+                    case 'u':
+                        if (at + 4 > s.length()) {
+                            throw new IllegalArgumentException("JSON: short \\u escape at " + at);
+                        }
+                        b.append((char) Integer.parseInt(s.substring(at, at + 4), 16));
+                        at += 4;
+                        break;
+                    default: throw new IllegalArgumentException("JSON: unknown escape \\" + e + " at " + at);
+                }
+            }
+            throw new IllegalArgumentException("JSON: unterminated string");
+        }
+
+        private Object number() {
+            int start = at;
+            while (at < s.length() && "+-0123456789.eE".indexOf(s.charAt(at)) >= 0) {
+                at++;
+            }
+            if (start == at) {
+                throw new IllegalArgumentException("JSON: unexpected '" + s.charAt(at) + "' at " + at);
+            }
+            return new java.math.BigDecimal(s.substring(start, at));
+        }
+
+        private Object literal(String word, Object v) {
+            if (!s.startsWith(word, at)) {
+                throw new IllegalArgumentException("JSON: unexpected text at " + at);
+            }
+            at += word.length();
+            return v;
+        }
+
+        private boolean peek(char c) {
+            return at < s.length() && s.charAt(at) == c;
+        }
+
+        private void expect(char c) {
+            if (!peek(c)) {
+                throw new IllegalArgumentException("JSON: '" + c + "' expected at " + at);
+            }
+            at++;
+        }
+
+        void space() {
+            while (at < s.length() && Character.isWhitespace(s.charAt(at))) {
+                at++;
+            }
+        }
+    }
 }

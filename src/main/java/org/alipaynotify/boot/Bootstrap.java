@@ -19,10 +19,9 @@ import org.alipaynotify.Text;
 import org.alipaynotify.config.AppSettings;
 import org.alipaynotify.config.Settings;
 import org.alipaynotify.config.SettingsException;
+import org.alipaynotify.events.Relay;
 import org.alipaynotify.keys.App;
 import org.alipaynotify.keys.Apps;
-import org.alipaynotify.Text;
-import org.alipaynotify.events.Relay;
 import org.alipaynotify.ledger.OrderMapping;
 import org.alipaynotify.ledger.Outbox;
 import org.alipaynotify.ledger.TradeLedger;
@@ -30,6 +29,7 @@ import org.alipaynotify.ops.Health;
 import org.alipaynotify.ops.NotifyMetrics;
 import org.alipaynotify.ops.OpsAccessFilter;
 import org.alipaynotify.ops.Purge;
+import org.alipaynotify.recovery.Recovery;
 import org.alipaynotify.request.BusinessChecker;
 import org.alipaynotify.request.NotifyEndpoint;
 import org.alipaynotify.request.NotifyPath;
@@ -54,6 +54,7 @@ public final class Bootstrap implements ServletContextListener {
     private HikariDataSource journalPool;
     private HikariDataSource relayPool;
     private Relay relay;
+    private Recovery recovery;
     private RefusalJournal journal;
     private Health health;
     private Purge purge;
@@ -128,12 +129,16 @@ public final class Bootstrap implements ServletContextListener {
             }
             journal = new RefusalJournal(journalSource, settings.refusalRecordsPerSecond(), clock);
             metrics.refusalRecords(journal);
+            TradeLedger ledger = new TradeLedger(dataSource, orders, outbox);
+            recovery = Recovery.start(settings, apps, dataSource, ledger, orders.waitingSql(), orders.factsTable(),
+                    clock, instanceName());
+            metrics.recovery(recovery);
             NotifyEndpoint endpoint = new NotifyEndpoint(
                     new RequestReader(settings.maxBodyBytes()),
                     new NotifyPath(
                             new SignatureVerifier(apps),
                             new BusinessChecker(),
-                            new TradeLedger(dataSource, orders, outbox)),
+                            ledger),
                     journal,
                     metrics);
             context.setAttribute(NotifyEndpoint.ATTRIBUTE, endpoint);
@@ -174,6 +179,10 @@ public final class Bootstrap implements ServletContextListener {
     }
 
     private void release() {
+        if (recovery != null) {
+            recovery.close();
+            recovery = null;
+        }
         if (relay != null) {
             relay.close();
             relay = null;

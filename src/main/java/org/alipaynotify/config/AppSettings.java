@@ -15,15 +15,23 @@ import java.util.Set;
  *                      new key); else null
  */
 public record AppSettings(String name, String appId, Set<String> sellerIds, Path certPathOrNull,
-        String publicKeyOrNull, Path publicKeyFile, Settings.SignType signType, String keyPrefix) {
+        String publicKeyOrNull, Path publicKeyFile, Settings.SignType signType, String keyPrefix,
+        Path appPrivateKeyPath, Path appCertPath, Path alipayRootCertPath) {
 
     public static final String APP_ID = "app-id";
     public static final String SELLER_ID = "seller-id";
     public static final String CERT_PATH = "cert-path";
     public static final String PUBLIC_KEY = "public-key";
     public static final String SIGN_TYPE = "sign-type";
+    /** Our app's private key (PKCS#8 PEM), to sign requests to Alipay's gateway (the active query, the bill). */
+    public static final String APP_PRIVATE_KEY_PATH = "app-private-key-path";
+    /** Certificate mode, for gateway requests: our app's public-key certificate (its serial goes with a request). */
+    public static final String APP_CERT_PATH = "app-cert-path";
+    /** Certificate mode, for gateway requests: Alipay's root certificate (its serial goes with a request). */
+    public static final String ALIPAY_ROOT_CERT_PATH = "root-cert-path";
     /** What follows {@code alipay.app.NAME.}; the implicit app's keys are {@code alipay.} plus the same. */
-    public static final Set<String> SUFFIXES = Set.of(APP_ID, SELLER_ID, CERT_PATH, PUBLIC_KEY, SIGN_TYPE);
+    public static final Set<String> SUFFIXES = Set.of(APP_ID, SELLER_ID, CERT_PATH, PUBLIC_KEY, SIGN_TYPE,
+            APP_PRIVATE_KEY_PATH, APP_CERT_PATH, ALIPAY_ROOT_CERT_PATH);
 
     /** The full key of one of this app's settings, e.g. {@code alipay.app.web.cert-path}. */
     public String key(String suffix) {

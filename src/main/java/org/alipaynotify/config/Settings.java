@@ -52,12 +52,25 @@ public final class Settings {
     public static final String ORDER_ON_CLOSED_SQL = "order.on-closed-sql";
     public static final String ORDER_ON_ATTENTION_SQL = "order.on-attention-sql";
     public static final String ORDER_ON_ZERO_ROWS = "order.on-zero-rows";
+    /** With your own order table: which orders wait for payment (for the active query). */
+    public static final String ORDER_WAITING_SQL = "order.waiting-sql";
     /** The merchant's statements, in the order reactions run. */
     public static final List<String> ORDER_SQL_KEYS = List.of(ORDER_LOOKUP_SQL, ORDER_ON_PAID_SQL,
-            ORDER_ON_REFUNDED_SQL, ORDER_ON_FINISHED_SQL, ORDER_ON_CLOSED_SQL, ORDER_ON_ATTENTION_SQL);
+            ORDER_ON_REFUNDED_SQL, ORDER_ON_FINISHED_SQL, ORDER_ON_CLOSED_SQL, ORDER_ON_ATTENTION_SQL,
+            ORDER_WAITING_SQL);
     public static final String OPS_ALLOWED_NETWORKS = "ops.allowed-networks";
     /** Every environment variable we read starts with it, so generic names in a shared container are never ours. */
     public static final String ENV_PREFIX = "ALIPAY_NOTIFY_";
+    public static final String APP_PRIVATE_KEY_PATH = "alipay.app-private-key-path";
+    public static final String APP_CERT_PATH = "alipay.app-cert-path";
+    public static final String ALIPAY_ROOT_CERT_PATH = "alipay.root-cert-path";
+    public static final String QUERY_ENABLED = "query.enabled";
+    public static final String QUERY_GATEWAY_URL = "query.gateway-url";
+    public static final String QUERY_TIMEOUT_MS = "query.timeout-ms";
+    public static final String QUERY_PER_MINUTE = "query.per-minute";
+    public static final String BILL_ENABLED = "bill.enabled";
+    public static final String BILL_RUN_AT = "bill.run-at";
+    public static final String DEFAULT_GATEWAY = "https://openapi.alipay.com/gateway.do";
     public static final String EVENTS_FORWARD_URL = "events.forward-url";
     public static final String EVENTS_SECRET = "events.secret";
     public static final String EVENTS_RETRY_SCHEDULE = "events.retry-schedule";
@@ -72,8 +85,10 @@ public final class Settings {
             DB_USER, DB_PASSWORD, DB_POOL_SIZE, DB_INIT_SCHEMA, DB_CONNECTION_TIMEOUT_MS,
             DB_LOCK_WAIT_TIMEOUT_SECONDS, MAX_BODY_BYTES, RETENTION_DAYS, REFUSAL_RECORDS_PER_SECOND,
             REFUSAL_RETENTION_DAYS, ORDER_LOOKUP_SQL, ORDER_ON_PAID_SQL, ORDER_ON_REFUNDED_SQL, ORDER_ON_FINISHED_SQL,
-            ORDER_ON_CLOSED_SQL, ORDER_ON_ATTENTION_SQL, ORDER_ON_ZERO_ROWS, OPS_ALLOWED_NETWORKS,
-            EVENTS_FORWARD_URL, EVENTS_SECRET, EVENTS_RETRY_SCHEDULE, EVENTS_TIMEOUT_MS, EVENTS_RETENTION_DAYS);
+            ORDER_ON_CLOSED_SQL, ORDER_ON_ATTENTION_SQL, ORDER_ON_ZERO_ROWS, ORDER_WAITING_SQL, OPS_ALLOWED_NETWORKS,
+            EVENTS_FORWARD_URL, EVENTS_SECRET, EVENTS_RETRY_SCHEDULE, EVENTS_TIMEOUT_MS, EVENTS_RETENTION_DAYS,
+            APP_PRIVATE_KEY_PATH, APP_CERT_PATH, ALIPAY_ROOT_CERT_PATH, QUERY_ENABLED, QUERY_GATEWAY_URL,
+            QUERY_TIMEOUT_MS, QUERY_PER_MINUTE, BILL_ENABLED, BILL_RUN_AT);
 
     public enum SignType { RSA2, RSA }
 
@@ -98,6 +113,12 @@ public final class Settings {
     private final List<java.time.Duration> eventsRetrySchedule;
     private final int eventsTimeoutMs;
     private final int eventsRetentionDays;
+    private final boolean queryEnabled;
+    private final java.net.URI gatewayUrl;
+    private final int queryTimeoutMs;
+    private final int queryPerMinute;
+    private final boolean billEnabled;
+    private final java.time.LocalTime billRunAt;
 
     private Settings(Lookup in, boolean containerDataSource) {
         requireAllPresent(in, containerDataSource);
@@ -151,6 +172,32 @@ public final class Settings {
                 .orElse(DEFAULT_RETRY_SCHEDULE));
         eventsTimeoutMs = in.integer(EVENTS_TIMEOUT_MS, 10_000, 100, 120_000);
         eventsRetentionDays = in.integer(EVENTS_RETENTION_DAYS, 7, 0, 36_500);
+        queryEnabled = in.bool(QUERY_ENABLED, false);
+        billEnabled = in.bool(BILL_ENABLED, false);
+        gatewayUrl = gatewayUrl(in.optional(QUERY_GATEWAY_URL).orElse(DEFAULT_GATEWAY));
+        queryTimeoutMs = in.integer(QUERY_TIMEOUT_MS, 5_000, 100, 60_000);
+        queryPerMinute = in.integer(QUERY_PER_MINUTE, 60, 1, 6_000);
+        String runAt = in.optional(BILL_RUN_AT).orElse("10:00");
+        try {
+            billRunAt = java.time.LocalTime.parse(runAt);
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new SettingsException(BILL_RUN_AT, "must be a time of day like 10:00 (China time), got '" + runAt
+                    + "'");
+        }
+        if (queryEnabled || billEnabled) {
+            String why = queryEnabled ? QUERY_ENABLED : BILL_ENABLED;
+            for (AppSettings app : apps) {
+                requireReadable(app.key(AppSettings.APP_PRIVATE_KEY_PATH), app.appPrivateKeyPath(), why
+                        + " is true: the app's private key signs the requests to Alipay's gateway");
+                if (app.certPath().isPresent()) {
+                    requireReadable(app.key(AppSettings.APP_CERT_PATH), app.appCertPath(), why + " is true and "
+                            + app + " is in certificate mode: requests carry the serial of the app's certificate");
+                    requireReadable(app.key(AppSettings.ALIPAY_ROOT_CERT_PATH), app.alipayRootCertPath(), why
+                            + " is true and " + app + " is in certificate mode: requests carry the serial of Alipay's"
+                            + " root certificate");
+                }
+            }
+        }
     }
 
     /** Reads the real system properties and environment. */
@@ -200,7 +247,8 @@ public final class Settings {
         if (list.isEmpty()) {
             return List.of(parseApp(in, "default", "alipay."));
         }
-        for (String single : List.of(APP_ID, SELLER_ID, CERT_PATH, PUBLIC_KEY, SIGN_TYPE)) {
+        for (String single : List.of(APP_ID, SELLER_ID, CERT_PATH, PUBLIC_KEY, SIGN_TYPE, APP_PRIVATE_KEY_PATH,
+                APP_CERT_PATH, ALIPAY_ROOT_CERT_PATH)) {
             if (in.optional(single).isPresent()) {
                 throw new SettingsException(single, "is set beside " + APPS + ": give each app's settings as "
                         + APP_PREFIX + "NAME." + single.substring("alipay.".length()));
@@ -260,7 +308,10 @@ public final class Settings {
             throw new SettingsException(signTypeKey, "must be RSA2 or RSA, got '" + st + "'");
         }
         return new AppSettings(name, appId, sellerIds, cert.map(Path::of).orElse(null), key.orElse(null),
-                key.isPresent() && in.fromFile(publicKeyKey) ? in.filePath : null, signType, prefix);
+                key.isPresent() && in.fromFile(publicKeyKey) ? in.filePath : null, signType, prefix,
+                in.optional(prefix + AppSettings.APP_PRIVATE_KEY_PATH).map(Path::of).orElse(null),
+                in.optional(prefix + AppSettings.APP_CERT_PATH).map(Path::of).orElse(null),
+                in.optional(prefix + AppSettings.ALIPAY_ROOT_CERT_PATH).map(Path::of).orElse(null));
     }
 
     /** A deployment without configuration hears about every missing key at once, not one per restart. */
@@ -391,6 +442,39 @@ public final class Settings {
     /** Days to keep delivered events (every event when the relay is off); 0: for ever. */
     public int eventsRetentionDays() { return eventsRetentionDays; }
 
+    /** Whether the active query asks Alipay about orders still waiting for payment. */
+    public boolean queryEnabled() { return queryEnabled; }
+    /** Alipay's gateway (production by default; the sandbox or a test gateway by setting). */
+    public java.net.URI gatewayUrl() { return gatewayUrl; }
+    public int queryTimeoutMs() { return queryTimeoutMs; }
+    /** Gateway requests a minute at most, per instance, for the active query. */
+    public int queryPerMinute() { return queryPerMinute; }
+    /** Whether yesterday's trade bill is downloaded and compared every day. */
+    public boolean billEnabled() { return billEnabled; }
+    /** When (China time) the daily bill is fetched; Alipay publishes it in the morning after. */
+    public java.time.LocalTime billRunAt() { return billRunAt; }
+
+    private static void requireReadable(String key, Path path, String why) {
+        if (path == null) {
+            throw new SettingsException(key, "is required: " + why);
+        }
+        if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
+            throw new SettingsException(key, "names '" + path + "', which is not a readable file");
+        }
+    }
+
+    private static java.net.URI gatewayUrl(String value) {
+        try {
+            java.net.URI uri = new java.net.URI(value);
+            if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null) {
+                return uri;
+            }
+        } catch (java.net.URISyntaxException e) {
+            // refused below
+        }
+        throw new SettingsException(QUERY_GATEWAY_URL, "must be an http:// or https:// URL, got '" + value + "'");
+    }
+
     private static java.net.URI forwardUrl(String value) {
         java.net.URI uri;
         try {
@@ -446,7 +530,7 @@ public final class Settings {
                 Set<String> unknown = new TreeSet<>();
                 for (String name : file.stringPropertyNames()) {
                     boolean ours = name.startsWith("alipay.") || name.startsWith("db.") || name.startsWith("notify.")
-                            || name.startsWith("order.") || name.startsWith("ops.") || name.startsWith("events.");
+                            || name.startsWith("order.") || name.startsWith("ops.") || name.startsWith("events.") || name.startsWith("query.") || name.startsWith("bill.");
                     if (ours && !KEYS.contains(name) && !isAppKey(name)) {
                         unknown.add(name);
                     }

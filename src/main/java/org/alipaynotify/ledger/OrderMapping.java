@@ -27,21 +27,31 @@ public final class OrderMapping {
     private static final Map<TradeEvent, String> REACTION_KEYS = reactionKeys();
     private static final Set<String> REACTION_VERBS = Set.of("UPDATE", "INSERT", "REPLACE", "DELETE", "CALL");
 
+    /** Orders of alipay_order waiting for payment, a minute to a day old, with their age (indexed). */
+    static final String OWN_WAITING = "SELECT out_trade_no, app_id, TIMESTAMPDIFF(SECOND, created_at,"
+            + " UTC_TIMESTAMP(3)) AS age_seconds FROM alipay_order WHERE trade_status = 'WAIT_BUYER_PAY'"
+            + " AND paid = 0 AND created_at BETWEEN UTC_TIMESTAMP(3) - INTERVAL 1 DAY"
+            + " AND UTC_TIMESTAMP(3) - INTERVAL 1 MINUTE ORDER BY created_at LIMIT 5000";
+    static final Set<String> WAITING_COLUMNS = Set.of("out_trade_no", "age_seconds");
+
     private final OrderStore store;
     private final Reactions reactions;
     private final NamedSql lookup;
     private final Map<String, NamedSql> statements;
+    private final String waitingSql;
 
-    private OrderMapping(OrderStore store, Reactions reactions, NamedSql lookup, Map<String, NamedSql> statements) {
+    private OrderMapping(OrderStore store, Reactions reactions, NamedSql lookup, Map<String, NamedSql> statements,
+            String waitingSql) {
         this.store = store;
         this.reactions = reactions;
         this.lookup = lookup;
         this.statements = statements;
+        this.waitingSql = waitingSql;
     }
 
     /** alipay_order as it is, no reactions. */
     public static OrderMapping ownTable() {
-        return new OrderMapping(new OwnOrderTable(), Reactions.NONE, null, Map.of());
+        return new OrderMapping(new OwnOrderTable(), Reactions.NONE, null, Map.of(), OWN_WAITING);
     }
 
     /** Parses and checks the statements' text; {@link #check} then checks them against the database. */
@@ -81,9 +91,20 @@ public final class OrderMapping {
             reactions.put(e.getKey(), s);
             parsed.put(e.getValue(), s);
         }
+        String waiting = lookup == null ? OWN_WAITING : null;
+        if (sql.containsKey(Settings.ORDER_WAITING_SQL)) {
+            NamedSql w = NamedSql.parse(sql.get(Settings.ORDER_WAITING_SQL));
+            requireOneStatement(Settings.ORDER_WAITING_SQL, w);
+            if (!w.verb().equals("SELECT") || !w.names().isEmpty()) {
+                throw new SettingsException(Settings.ORDER_WAITING_SQL, "must be a SELECT without parameters,"
+                        + " returning out_trade_no and age_seconds of the orders waiting for payment");
+            }
+            waiting = w.jdbc();
+            parsed.put(Settings.ORDER_WAITING_SQL, w);
+        }
         OrderStore store = lookup == null ? new OwnOrderTable() : new MappedOrders(lookup);
         return new OrderMapping(store, new Reactions(reactions, REACTION_KEYS, settings.orderZeroRowsFail()), lookup,
-                parsed);
+                parsed, waiting);
     }
 
     /**
@@ -105,10 +126,39 @@ public final class OrderMapping {
                 if (lookup != null) {
                     checkLookupColumns(c);
                 }
+                if (statements.containsKey(Settings.ORDER_WAITING_SQL)) {
+                    checkWaitingColumns(c);
+                }
             } finally {
                 c.rollback();
                 c.setAutoCommit(autoCommit);
             }
+        }
+    }
+
+    /**
+     * Which orders wait for payment: a SELECT returning out_trade_no and age_seconds (and app_id, optional), for the
+     * active query; null when the merchant's table is used without order.waiting-sql.
+     */
+    public String waitingSql() {
+        return waitingSql;
+    }
+
+    /** Where our facts about each trade are (paid, amounts, cumulative refund): for the daily bill's comparison. */
+    public String factsTable() {
+        return lookup == null ? "alipay_order" : "alipay_trade";
+    }
+
+    private void checkWaitingColumns(Connection c) {
+        try (PreparedStatement ps = c.prepareStatement(waitingSql); ResultSet rs = ps.executeQuery()) {
+            Set<String> columns = MappedOrders.columns(rs.getMetaData());
+            if (!columns.containsAll(WAITING_COLUMNS)) {
+                throw new SettingsException(Settings.ORDER_WAITING_SQL, "must return the columns " + WAITING_COLUMNS
+                        + ", got " + new TreeSet<>(columns));
+            }
+        } catch (SQLException e) {
+            throw new SettingsException(Settings.ORDER_WAITING_SQL, "cannot be run: "
+                    + Text.printable(e.getMessage(), 300));
         }
     }
 

@@ -28,8 +28,8 @@ public final class TradeLedger implements Ledger {
     private static final int ER_LOCK_DEADLOCK = 1213;
 
     private static final String INSERT_NOTIFY = "INSERT INTO alipay_notify (notify_id, out_trade_no, app_id, trade_no,"
-            + " trade_status, outcome, reason, notify_time, charset, remote_addr, raw_body)"
-            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            + " trade_status, outcome, reason, notify_time, charset, remote_addr, raw_body, source)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     private static final String NOTIFY_ID_KEY = "uk_alipay_notify_notify_id";
     private static final String RECORDED_OUTCOME = "SELECT outcome FROM alipay_notify WHERE notify_id = ?";
     private static final String REWRITE_NOTIFY = "UPDATE alipay_notify SET outcome = ?, reason = ? WHERE notify_id = ?";
@@ -171,6 +171,7 @@ public final class TradeLedger implements Ledger {
             ps.setString(9, n.charsetName());
             ps.setString(10, remoteAddr);
             ps.setBytes(11, n.rawBody());
+            ps.setString(12, n.source());
             ps.executeUpdate();
             return Recorded.INSERTED;
         } catch (SQLException e) {

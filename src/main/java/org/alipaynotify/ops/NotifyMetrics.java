@@ -22,10 +22,13 @@ import java.util.concurrent.TimeUnit;
 import org.alipaynotify.Outcome;
 import org.alipaynotify.events.Relay;
 import org.alipaynotify.keys.App;
-import org.alipaynotify.ledger.Outbox;
 import org.alipaynotify.keys.Apps;
+import org.alipaynotify.ledger.Outbox;
 import org.alipaynotify.request.NotifyEndpoint;
 import org.alipaynotify.request.NotifyPath;
+import org.alipaynotify.recovery.ActiveQuery;
+import org.alipaynotify.recovery.DailyBill;
+import org.alipaynotify.recovery.Recovery;
 import org.alipaynotify.request.RefusalJournal;
 
 /**
@@ -159,6 +162,42 @@ public final class NotifyMetrics implements NotifyEndpoint.Observer, AutoCloseab
                 .description("Age of the oldest event not delivered yet (parked ones included); 0 when none")
                 .register(registry);
     }
+
+    /**
+     * The nets for lost notifications: the active query's gateway calls by result, the answers it applied, and the
+     * daily bill's differences by kind (and in its last run).
+     */
+    public void recovery(Recovery recovery) {
+        if (recovery == null) {
+            return;
+        }
+        ActiveQuery query = recovery.query();
+        if (query != null) {
+            for (String result : QUERY_RESULTS) {
+                FunctionCounter.builder("alipay_notify.query.calls", query, q -> q.calls().getOrDefault(result, 0L))
+                        .description("alipay.trade.query calls of the active query, by result")
+                        .tag("result", result).register(registry);
+            }
+            FunctionCounter.builder("alipay_notify.query.applied", query, ActiveQuery::applied)
+                    .description("Answers of the active query applied through the ledger (payments found without"
+                            + " a notification)").register(registry);
+        }
+        DailyBill bill = recovery.bill();
+        if (bill != null) {
+            for (DailyBill.Kind kind : DailyBill.Kind.values()) {
+                FunctionCounter.builder("alipay_notify.bill.differences", bill, b -> b.found(kind))
+                        .description("Differences between Alipay's daily bill and our records, by kind")
+                        .tag("kind", kind.name()).register(registry);
+            }
+            Gauge.builder("alipay_notify.bill.last_run_differences", bill, DailyBill::lastDifferences)
+                    .description("Differences found by the last daily bill run (-1 before the first)")
+                    .register(registry);
+        }
+    }
+
+    /** The results the active query counts (see ActiveQuery). */
+    static final List<String> QUERY_RESULTS = List.of("paid_or_closed", "waiting", "not_exist", "error_response",
+            "unverifiable", "timeout", "http_error", "malformed", "unknown_status", "no_app", "sign_error");
 
     /** HikariCP's own pool meters (hikaricp_connections_*), registered into ours. */
     public void instrument(HikariConfig pool) {

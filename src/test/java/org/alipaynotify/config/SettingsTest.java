@@ -548,4 +548,43 @@ class SettingsTest {
         Settings s = Settings.load(Map.of(), env);
         assertEquals("2021000000000003", s.apps().get(0).appId());
     }
+
+    // ---- the active query and the daily bill ----
+
+    @Test
+    void theQueryAndTheBillAreOffByDefault() {
+        Settings s = Settings.load(minimal(), Map.of());
+        assertEquals(false, s.queryEnabled());
+        assertEquals(false, s.billEnabled());
+        assertEquals(java.net.URI.create("https://openapi.alipay.com/gateway.do"), s.gatewayUrl());
+        assertEquals(java.time.LocalTime.of(10, 0), s.billRunAt());
+    }
+
+    @Test
+    void theQueryNeedsTheAppsPrivateKeyAndInCertificateModeItsSerialsFiles() throws IOException {
+        Map<String, String> sys = minimalWith(Settings.QUERY_ENABLED, "true");
+        assertNames(Settings.APP_PRIVATE_KEY_PATH, refused(sys));
+        Path key = Files.writeString(dir.resolve("app.key"), "-----BEGIN PRIVATE KEY-----\nMIIE\n");
+        sys.put(Settings.APP_PRIVATE_KEY_PATH, key.toString());
+        assertTrue(Settings.load(sys, Map.of()).queryEnabled(), "key mode needs the private key only");
+
+        Map<String, String> cert = minimalWithout(Settings.PUBLIC_KEY);
+        cert.put(Settings.CERT_PATH, "/etc/alipay/alipayCertPublicKey_RSA2.crt");
+        cert.put(Settings.BILL_ENABLED, "true");
+        cert.put(Settings.APP_PRIVATE_KEY_PATH, key.toString());
+        assertNames(Settings.APP_CERT_PATH, refused(cert));
+        cert.put(Settings.APP_CERT_PATH, key.toString());
+        assertNames(Settings.ALIPAY_ROOT_CERT_PATH, refused(cert));
+        cert.put(Settings.ALIPAY_ROOT_CERT_PATH, dir.resolve("missing.crt").toString());
+        assertTrue(refused(cert).getMessage().contains("not a readable file"));
+    }
+
+    @Test
+    void theGatewayAndTheBillsTimeAreChecked() {
+        assertNames(Settings.QUERY_GATEWAY_URL, refused(minimalWith(Settings.QUERY_GATEWAY_URL, "openapi.alipay.com")));
+        assertNames(Settings.BILL_RUN_AT, refused(minimalWith(Settings.BILL_RUN_AT, "25:00")));
+        assertNames(Settings.QUERY_PER_MINUTE, refused(minimalWith(Settings.QUERY_PER_MINUTE, "0")));
+        assertEquals(java.time.LocalTime.of(9, 30), Settings.load(minimalWith(Settings.BILL_RUN_AT, "09:30"),
+                Map.of()).billRunAt());
+    }
 }

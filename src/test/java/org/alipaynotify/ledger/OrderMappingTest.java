@@ -103,4 +103,20 @@ class OrderMappingTest {
         assertEquals(Settings.ORDER_ON_ZERO_ROWS, e.key());
         assertTrue(settings(Map.of(Settings.ORDER_ON_ZERO_ROWS, "FAIL")).orderZeroRowsFail());
     }
+
+    @Test
+    void whichOrdersWaitIsOursWithAlipayOrderAndTheMerchantsStatementOtherwise() {
+        assertEquals(OrderMapping.OWN_WAITING, OrderMapping.from(settings(Map.of())).waitingSql());
+        assertEquals("alipay_order", OrderMapping.from(settings(Map.of())).factsTable());
+        OrderMapping custom = OrderMapping.from(settings(Map.of(Settings.ORDER_LOOKUP_SQL, LOOKUP)));
+        assertEquals(null, custom.waitingSql(), "the merchant's waiting orders are theirs to name");
+        assertEquals("alipay_trade", custom.factsTable());
+        OrderMapping named = OrderMapping.from(settings(Map.of(Settings.ORDER_LOOKUP_SQL, LOOKUP,
+                Settings.ORDER_WAITING_SQL, "SELECT order_no AS out_trade_no, TIMESTAMPDIFF(SECOND, created, NOW())"
+                        + " AS age_seconds FROM t_order WHERE status = 0")));
+        assertTrue(named.waitingSql().startsWith("SELECT order_no AS out_trade_no"));
+        SettingsException e = refused(Map.of(Settings.ORDER_WAITING_SQL,
+                "SELECT order_no FROM t_order WHERE order_no = :out_trade_no"));
+        assertEquals(Settings.ORDER_WAITING_SQL, e.key());
+    }
 }

@@ -31,4 +31,5 @@ public final class RealVectors {
     public static final String KEY_MODE = "01-key-mode-trade_status_sync";
     public static final String CERT_MODE = "02-cert-mode-trade_status_sync";
     public static final String V2_RULE = "03-v2-rule-servicemarket_order_notify";
+    public static final String SYNC_RESPONSE = "04-sync-response-gopay";
 }
