@@ -45,6 +45,7 @@ public final class Settings {
     public static final String RETENTION_DAYS = "notify.retention-days";
     public static final String REFUSAL_RECORDS_PER_SECOND = "notify.refusal-records-per-second";
     public static final String REFUSAL_RETENTION_DAYS = "notify.refusal-retention-days";
+    public static final int DEFAULT_REFUSAL_RECORDS_PER_SECOND = 5;
     public static final String ORDER_LOOKUP_SQL = "order.lookup-sql";
     public static final String ORDER_ON_PAID_SQL = "order.on-paid-sql";
     public static final String ORDER_ON_REFUNDED_SQL = "order.on-refunded-sql";
@@ -142,9 +143,12 @@ public final class Settings {
             throw new SettingsException(RETENTION_DAYS, "must be 0 (keep for ever) or at least 3, got "
                     + retentionDays);
         }
-        refusalRecordsPerSecond = in.integer(REFUSAL_RECORDS_PER_SECOND, 20, 0, 100_000);
+        // Enough to debug an integration (a few notifications a second), and a bound under a flood: at most about
+        // 1.6 GB a day of refusal records (RELIABILITY.md, section 9), purged after refusal-retention-days.
+        refusalRecordsPerSecond = in.integer(REFUSAL_RECORDS_PER_SECOND, DEFAULT_REFUSAL_RECORDS_PER_SECOND, 0,
+                100_000);
         // Refusals are mostly junk from whoever can reach the URL: a fresh install must not keep them for ever.
-        refusalRetentionDays = in.integer(REFUSAL_RETENTION_DAYS, 14, 0, 36_500);
+        refusalRetentionDays = in.integer(REFUSAL_RETENTION_DAYS, 7, 0, 36_500);
         Map<String, String> sql = new java.util.LinkedHashMap<>();
         for (String k : ORDER_SQL_KEYS) {
             in.optional(k).ifPresent(v -> sql.put(k, v));

@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.alipaynotify.config.Settings;
 import org.alipaynotify.dev.AlipaySigner;
 import org.alipaynotify.dev.SandboxKeys;
 import org.alipaynotify.testsupport.Notifications;
@@ -41,7 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
  * small, bounded amount of disk and must not fail a single signed notification flowing at a modest rate beside it
  * (the refusal records have their own connection and their own budget; see {@link RefusalJournal}).
  *
- * <p>Method: the built WAR in Jetty with the default settings (pool of 10, 20 refusal records a second) on the real
+ * <p>Method: the built WAR in Jetty with the default settings (pool of 10, 5 refusal records a second) on the real
  * database. Signed notifications (each a distinct order's TRADE_SUCCESS) are sent at {@link #SIGNED_PER_SECOND} on
  * a fixed schedule for {@link #PHASE_SECONDS} s without the flood, then for as long again while {@link #FLOODERS}
  * keep-alive connections send unsigned bodies of exactly 64 KiB as fast as they are answered. The figures go to
@@ -101,7 +102,7 @@ class FloodIT {
             // Before: every flooding request kept its 64 KiB. Now the growth is bounded by time (the budget of
             // records a second, each at most a 2 KiB prefix), not by the flood: under 1 KiB a request even for a
             // flood slowed down by a loaded machine.
-            assertTrue(rows <= 2L * 20 * (PHASE_SECONDS + 4), "more refusal records than the budget allows: " + rows);
+            assertTrue(rows <= 2L * Settings.DEFAULT_REFUSAL_RECORDS_PER_SECOND * (PHASE_SECONDS + 4), "more refusal records than the budget allows: " + rows);
             assertTrue(bodyBytes <= rows * 2_048, "a refusal record kept more than its prefix: " + bodyBytes);
             assertTrue(bodyBytes < 1_024L * flood.flooded, "refusal records kept " + bodyBytes
                     + " body bytes for " + flood.flooded + " flooding requests");

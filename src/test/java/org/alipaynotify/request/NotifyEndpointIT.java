@@ -62,6 +62,8 @@ class NotifyEndpointIT {
     static Map<String, String> settings(Path cert) {
         Map<String, String> s = db.webappSettings(cert);
         s.put(Settings.SELLER_ID, "2088999999999999," + SandboxKeys.PID);
+        // every refusal's record is checked here; the budget's own tests are FloodIT and RefusalJournalTest
+        s.put(Settings.REFUSAL_RECORDS_PER_SECOND, "1000");
         return s;
     }
 
