@@ -47,7 +47,9 @@ import org.alipaynotify.dev.SandboxKeys;
  * and the ceiling; default the webapp's own default), {@code --levels 1,8,32,128}, {@code --scale F} (multiplies
  * every phase's request count), {@code --heap 256m} (the server JVM's -Xmx), {@code --out FILE},
  * {@code --micro false} (skip the JMH micro-benchmarks, {@link MicroBench}, that otherwise end the run),
- * {@code --naive false} (skip the tutorial handler, e.g. to profile the server JVM with ours alone).
+ * {@code --naive false} (skip the tutorial handler, e.g. to profile the server JVM with ours alone),
+ * {@code --mapping legacy-order} (alipay-notify pays the orders of examples/legacy-order: its t_order table and its
+ * order.* statements, to measure what the mapping costs; the ceiling and the tutorial handler are unchanged).
  * Database: ALIPAY_NOTIFY_BENCH_DB_URL (default jdbc:mysql://127.0.0.1:3306/, user root without password); when
  * that variable is unset and nothing answers there, an embedded MariaDB under target/bench/mariadb.
  */
@@ -70,13 +72,14 @@ public final class Benchmark {
 
     /** The command line. */
     record Options(Path war, int pool, int[] levels, double scale, String heap, Path out, boolean micro,
-            boolean naive) {
+            boolean naive, String mapping) {
         static Options parse(String[] args) {
             Map<String, String> m = new HashMap<>();
             for (int i = 0; i < args.length; i++) {
                 if (!args[i].startsWith("--") || i + 1 == args.length) {
                     throw new IllegalArgumentException("usage: bench [--war PATH] [--pool N] [--levels 1,8,32,128]"
-                            + " [--scale F] [--heap 256m] [--out FILE] [--micro false] [--naive false]; got '" + args[i] + "'");
+                            + " [--scale F] [--heap 256m] [--out FILE] [--micro false] [--naive false]"
+                            + " [--mapping legacy-order]; got '" + args[i] + "'");
                 }
                 m.put(args[i].substring(2), args[++i]);
             }
@@ -87,7 +90,19 @@ public final class Benchmark {
                     Double.parseDouble(m.getOrDefault("scale", "1")), m.getOrDefault("heap", "256m"),
                     Path.of(m.getOrDefault("out", "target/bench/results.md")),
                     Boolean.parseBoolean(m.getOrDefault("micro", "true")),
-                    Boolean.parseBoolean(m.getOrDefault("naive", "true")));
+                    Boolean.parseBoolean(m.getOrDefault("naive", "true")), mapping(m.get("mapping")));
+        }
+
+        private static String mapping(String name) {
+            if (name != null && !Files.isRegularFile(Path.of("examples", name, "alipay-notify.properties"))) {
+                throw new IllegalArgumentException("--mapping " + name + ": no examples/" + name
+                        + "/alipay-notify.properties");
+            }
+            return name;
+        }
+
+        Path example(String file) {
+            return Path.of("examples", mapping, file);
         }
     }
 
@@ -151,6 +166,9 @@ public final class Benchmark {
                 st.execute("CREATE TABLE naive_order (out_trade_no VARCHAR(64) NOT NULL PRIMARY KEY,"
                         + " total_amount DECIMAL(12,2) NOT NULL, trade_status VARCHAR(32) NOT NULL DEFAULT"
                         + " 'WAIT_BUYER_PAY', trade_no VARCHAR(64) NULL) ENGINE=InnoDB");
+                if (options.mapping() != null) {
+                    st.execute(Files.readString(options.example("t_order.sql")).replaceAll("(?m)^--.*$", ""));
+                }
             }
             c.commit();
         }
@@ -167,6 +185,9 @@ public final class Benchmark {
             bodies.put("c" + c, sign(signer, "c" + c, count("ours", c)));
         }
         createOrders(bodies);
+        if (options.mapping() != null) {
+            note("alipay-notify pays t_order through the order.* statements of examples/" + options.mapping());
+        }
         note("signed " + bodies.values().stream().mapToInt(List::size).sum() + " notifications in "
                 + seconds(started) + " s");
 
@@ -275,18 +296,26 @@ public final class Benchmark {
         }).toList();
     }
 
-    /** The orders the notifications pay: in alipay_order (ours and the ceiling's) and naive_order. */
+    /**
+     * The orders the notifications pay: in alipay_order (ours, or t_order with --mapping, and the ceiling's) and
+     * naive_order.
+     */
     private void createOrders(Map<String, List<byte[]>> bodies) throws Exception {
+        boolean mapped = options.mapping() != null;
         try (Connection c = DriverManager.getConnection(dbUrl + "?rewriteBatchedStatements=true", "root", "")) {
             c.setAutoCommit(false);
-            for (String table : List.of("alipay_order", "naive_order")) {
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table
-                        + " (out_trade_no, total_amount) VALUES (?, 88.80)")) {
+            for (String table : mapped ? List.of("alipay_order", "naive_order", "t_order")
+                    : List.of("alipay_order", "naive_order")) {
+                try (PreparedStatement ps = c.prepareStatement(table.equals("t_order")
+                        ? "INSERT INTO t_order (order_no, user_id, amount_fen) VALUES (?, 1, 8880)"
+                        : "INSERT INTO " + table + " (out_trade_no, total_amount) VALUES (?, 88.80)")) {
                     for (Map.Entry<String, List<byte[]>> e : bodies.entrySet()) {
                         String phase = e.getKey().equals("warm-up") ? "w" : e.getKey();
                         for (int i = 0; i < e.getValue().size(); i++) {
-                            ps.setString(1, "bench-" + phase + "-" + i);
-                            ps.addBatch();
+                            if (!(mapped && table.equals("alipay_order"))) {
+                                ps.setString(1, "bench-" + phase + "-" + i);
+                                ps.addBatch();
+                            }
                             if (table.equals("alipay_order")) {
                                 ps.setString(1, "ceil-" + (phase.equals("w") ? "cw" : phase) + "-" + i);
                                 ps.addBatch();
@@ -417,8 +446,15 @@ public final class Benchmark {
         cmd.addAll(List.of(
                 "-Dalipay.app-id=" + APP_ID, "-Dalipay.seller-id=" + SandboxKeys.PID,
                 "-Dalipay.cert-path=" + cert, "-Ddb.url=" + dbUrl, "-Ddb.user=root",
-                "-Ddb.pool-size=" + options.pool(),
-                "-cp", System.getProperty("java.class.path"), BenchServer.class.getName(), mode,
+                "-Ddb.pool-size=" + options.pool()));
+        if (options.mapping() != null && mode.equals("war")) {
+            java.util.Properties order = new java.util.Properties();
+            try (var in = Files.newBufferedReader(options.example("alipay-notify.properties"))) {
+                order.load(in);
+            }
+            order.stringPropertyNames().stream().sorted().forEach(k -> cmd.add("-D" + k + "=" + order.getProperty(k)));
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchServer.class.getName(), mode,
                 options.war().toAbsolutePath().toString(), Integer.toString(port), cert.toString(), dbUrl));
         Path log = work.resolve("server-" + mode + ".log");
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -578,8 +614,11 @@ public final class Benchmark {
                 orders = rs.getLong(3);
             }
             long paid;
-            try (ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM alipay_order WHERE out_trade_no LIKE"
-                    + " 'bench-%' AND trade_status = 'TRADE_SUCCESS' AND paid = 1 AND last_notify_id IS NOT NULL")) {
+            try (ResultSet rs = st.executeQuery(options.mapping() != null
+                    ? "SELECT COUNT(*) FROM t_order WHERE order_no LIKE 'bench-%' AND status = 1"
+                            + " AND alipay_trade_no IS NOT NULL AND paid_at IS NOT NULL"
+                    : "SELECT COUNT(*) FROM alipay_order WHERE out_trade_no LIKE 'bench-%'"
+                            + " AND trade_status = 'TRADE_SUCCESS' AND paid = 1 AND last_notify_id IS NOT NULL")) {
                 rs.next();
                 paid = rs.getLong(1);
             }
