@@ -1,9 +1,6 @@
 package org.alipaynotify.events;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.HttpURLConnection;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -17,12 +14,16 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
+import org.alipaynotify.HttpPost;
+import org.alipaynotify.Jdbc;
 import org.alipaynotify.Text;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -142,125 +143,90 @@ public final class Relay implements AutoCloseable {
     }
 
     private List<Claimed> claim() throws SQLException {
-        List<Claimed> batch = new ArrayList<>(BATCH);
-        try (Connection c = dataSource.getConnection()) {
-            boolean autoCommit = c.getAutoCommit();
-            c.setAutoCommit(false);
-            try {
-                String now = utc(clock.instant());
-                try (PreparedStatement ps = c.prepareStatement(CANDIDATES)) {
-                    ps.setString(1, now);
-                    ps.setString(2, now);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            batch.add(new Claimed(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                                    rs.getString(5), rs.getInt(6)));
-                        }
+        return Jdbc.inTransaction(dataSource, c -> {
+            List<Claimed> batch = new ArrayList<>(BATCH);
+            String now = utc(clock.instant());
+            try (PreparedStatement ps = c.prepareStatement(CANDIDATES)) {
+                ps.setString(1, now);
+                ps.setString(2, now);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        batch.add(new Claimed(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                                rs.getString(5), rs.getInt(6)));
                     }
                 }
-                if (!batch.isEmpty()) {
-                    try (PreparedStatement ps = c.prepareStatement(CLAIM)) {
-                        String until = utc(clock.instant().plus(lease));
-                        for (Claimed e : batch) {
-                            ps.setString(1, instance);
-                            ps.setString(2, until);
-                            ps.setLong(3, e.seq());
-                            ps.addBatch();
-                        }
-                        ps.executeBatch();
-                    }
-                }
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(autoCommit);
             }
-        }
-        return batch;
+            if (!batch.isEmpty()) {
+                try (PreparedStatement ps = c.prepareStatement(CLAIM)) {
+                    String until = utc(clock.instant().plus(lease));
+                    for (Claimed e : batch) {
+                        ps.setString(1, instance);
+                        ps.setString(2, until);
+                        ps.setLong(3, e.seq());
+                        ps.addBatch();
+                    }
+                    ps.executeBatch();
+                }
+            }
+            return batch;
+        });
     }
 
     private void deliver(Claimed e) throws SQLException {
         String error = post(e);
         Instant now = clock.instant();
-        try (Connection c = dataSource.getConnection()) {
-            boolean autoCommit = c.getAutoCommit();
-            c.setAutoCommit(true);
-            try {
-                if (error == null) {
-                    try (PreparedStatement ps = c.prepareStatement(DELIVERED)) {
-                        ps.setString(1, utc(now));
-                        ps.setLong(2, e.seq());
-                        ps.setString(3, instance);
-                        ps.executeUpdate();
-                    }
-                    delivered.incrementAndGet();
-                    return;
+        if (error == null) {
+            Jdbc.autoCommitted(dataSource, c -> {
+                try (PreparedStatement ps = c.prepareStatement(DELIVERED)) {
+                    ps.setString(1, utc(now));
+                    ps.setLong(2, e.seq());
+                    ps.setString(3, instance);
+                    return ps.executeUpdate();
                 }
-                int attempt = e.attempts() + 1;
-                boolean park = attempt > schedule.size();
-                try (PreparedStatement ps = c.prepareStatement(FAILED)) {
-                    ps.setString(1, park ? "DEAD" : "PENDING");
-                    ps.setString(2, utc(park ? now : now.plus(schedule.get(attempt - 1))));
-                    ps.setString(3, Text.printable(error, 250));
-                    ps.setLong(4, e.seq());
-                    ps.setString(5, instance);
-                    ps.executeUpdate();
-                }
-                lastError = error;
-                if (park) {
-                    parked.incrementAndGet();
-                    LOG.error("Event {} {} for out_trade_no {} parked after {} attempts: {}. Re-queue it with UPDATE"
-                            + " alipay_notify_event SET status = 'PENDING', attempts = 0, next_attempt_at ="
-                            + " UTC_TIMESTAMP(3) WHERE id = '{}'", e.id(), e.type(), e.orderId(), attempt, error,
-                            e.id());
-                } else {
-                    retried.incrementAndGet();
-                    LOG.warn("Event {} {} for out_trade_no {}: attempt {} failed ({}); next in {}", e.id(), e.type(),
-                            e.orderId(), attempt, error, schedule.get(attempt - 1));
-                }
-            } finally {
-                c.setAutoCommit(autoCommit);
+            });
+            delivered.incrementAndGet();
+            return;
+        }
+        int attempt = e.attempts() + 1;
+        boolean park = attempt > schedule.size();
+        Jdbc.autoCommitted(dataSource, c -> {
+            try (PreparedStatement ps = c.prepareStatement(FAILED)) {
+                ps.setString(1, park ? "DEAD" : "PENDING");
+                ps.setString(2, utc(park ? now : now.plus(schedule.get(attempt - 1))));
+                ps.setString(3, Text.printable(error, 250));
+                ps.setLong(4, e.seq());
+                ps.setString(5, instance);
+                return ps.executeUpdate();
             }
+        });
+        lastError = error;
+        if (park) {
+            parked.incrementAndGet();
+            LOG.error("Event {} {} for out_trade_no {} parked after {} attempts: {}. Re-queue it with UPDATE"
+                    + " alipay_notify_event SET status = 'PENDING', attempts = 0, next_attempt_at ="
+                    + " UTC_TIMESTAMP(3) WHERE id = '{}'", e.id(), e.type(), e.orderId(), attempt, error, e.id());
+        } else {
+            retried.incrementAndGet();
+            LOG.warn("Event {} {} for out_trade_no {}: attempt {} failed ({}); next in {}", e.id(), e.type(),
+                    e.orderId(), attempt, error, schedule.get(attempt - 1));
         }
     }
 
     /** Null when the receiver answered 2xx, else why not. */
     private String post(Claimed e) {
         byte[] body = e.payload().getBytes(StandardCharsets.UTF_8);
-        HttpURLConnection http = null;
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Content-Type", "application/json; charset=utf-8");
+        headers.put("User-Agent", userAgent);
+        headers.put("Alipay-Notify-Event-Id", e.id());
+        headers.put("Alipay-Notify-Event-Type", e.type());
+        headers.put(EventSignature.HEADER, EventSignature.header(secret, clock.instant(), body));
         try {
-            http = (HttpURLConnection) target.toURL().openConnection();
-            http.setConnectTimeout(timeoutMs);
-            http.setReadTimeout(timeoutMs);
-            http.setInstanceFollowRedirects(false);
-            http.setUseCaches(false);
-            http.setDoOutput(true);
-            http.setRequestMethod("POST");
-            http.setFixedLengthStreamingMode(body.length);
-            http.setRequestProperty("Content-Type", "application/json; charset=utf-8");
-            http.setRequestProperty("User-Agent", userAgent);
-            http.setRequestProperty("Alipay-Notify-Event-Id", e.id());
-            http.setRequestProperty("Alipay-Notify-Event-Type", e.type());
-            http.setRequestProperty(EventSignature.HEADER, EventSignature.header(secret, clock.instant(), body));
-            try (OutputStream out = http.getOutputStream()) {
-                out.write(body);
-            }
-            int status = http.getResponseCode();
-            try (InputStream in = status >= 400 ? http.getErrorStream() : http.getInputStream()) {
-                if (in != null) {
-                    in.readNBytes(4_096); // the body means nothing; read a little so the receiver is not cut off
-                }
-            }
-            return status >= 200 && status < 300 ? null : "HTTP " + status;
+            // the body means nothing; a little is read so the receiver is not cut off
+            HttpPost.Answer a = HttpPost.send(target, timeoutMs, headers, body, 4_096);
+            return a.ok() ? null : "HTTP " + a.status();
         } catch (IOException | RuntimeException ex) {
             return ex.getClass().getSimpleName() + (ex.getMessage() == null ? "" : ": " + ex.getMessage());
-        } finally {
-            // No keep-alive: no JVM-wide cache and timer thread that could outlive an undeploy.
-            if (http != null) {
-                http.disconnect();
-            }
         }
     }
 

@@ -23,6 +23,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
+import org.alipaynotify.Jdbc;
 import org.alipaynotify.Json;
 import org.alipaynotify.Ledger;
 import org.alipaynotify.Notification;
@@ -153,24 +154,18 @@ public final class ActiveQuery implements AutoCloseable {
     }
 
     private void forget(String outTradeNo) throws SQLException {
-        try (Connection c = dataSource.getConnection()) {
-            boolean autoCommit = c.getAutoCommit();
-            c.setAutoCommit(true);
+        Jdbc.autoCommitted(dataSource, c -> {
             try (PreparedStatement ps = c.prepareStatement(DONE)) {
                 ps.setString(1, outTradeNo);
-                ps.executeUpdate();
-            } finally {
-                c.setAutoCommit(autoCommit);
+                return ps.executeUpdate();
             }
-        }
+        });
     }
 
     /** Puts an order on the schedule at once (the daily bill does, for a payment it found we never applied). */
     public void askSoon(String outTradeNo, String appId) throws SQLException {
-        try (Connection c = dataSource.getConnection()) {
-            boolean autoCommit = c.getAutoCommit();
-            c.setAutoCommit(true);
-            Instant now = clock.instant();
+        Instant now = clock.instant();
+        Jdbc.autoCommitted(dataSource, c -> {
             try (PreparedStatement ps = c.prepareStatement(ADD)) {
                 ps.setString(1, outTradeNo);
                 ps.setString(2, appId);
@@ -183,11 +178,9 @@ public final class ActiveQuery implements AutoCloseable {
                 ps.setString(1, utc(now));
                 ps.setString(2, FROM_BILL);
                 ps.setString(3, outTradeNo);
-                ps.executeUpdate();
-            } finally {
-                c.setAutoCommit(autoCommit);
+                return ps.executeUpdate();
             }
-        }
+        });
     }
 
     private record Waiting(String outTradeNo, String appId, long ageSeconds) {
@@ -216,9 +209,7 @@ public final class ActiveQuery implements AutoCloseable {
             return;
         }
         Instant now = clock.instant();
-        try (Connection c = dataSource.getConnection()) {
-            boolean autoCommit = c.getAutoCommit();
-            c.setAutoCommit(true);
+        Jdbc.autoCommitted(dataSource, c -> {
             try (PreparedStatement ps = c.prepareStatement(ADD)) {
                 for (Waiting w : waiting) {
                     ps.setString(1, w.outTradeNo());
@@ -228,50 +219,38 @@ public final class ActiveQuery implements AutoCloseable {
                     ps.setString(5, null);
                     ps.addBatch();
                 }
-                ps.executeBatch();
-            } finally {
-                c.setAutoCommit(autoCommit);
+                return ps.executeBatch();
             }
-        }
+        });
     }
 
     private List<Due> claim(int limit) throws SQLException {
-        List<Due> due = new ArrayList<>();
-        try (Connection c = dataSource.getConnection()) {
-            boolean autoCommit = c.getAutoCommit();
-            c.setAutoCommit(false);
-            try {
-                String now = utc(clock.instant());
-                try (PreparedStatement ps = c.prepareStatement(DUE)) {
-                    ps.setString(1, now);
-                    ps.setString(2, now);
-                    ps.setInt(3, limit);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            due.add(new Due(rs.getString(1), rs.getString(2),
-                                    rs.getObject(3, LocalDateTime.class).toInstant(ZoneOffset.UTC), rs.getInt(4),
-                                    rs.getString(5)));
-                        }
+        return Jdbc.inTransaction(dataSource, c -> {
+            List<Due> due = new ArrayList<>();
+            String now = utc(clock.instant());
+            try (PreparedStatement ps = c.prepareStatement(DUE)) {
+                ps.setString(1, now);
+                ps.setString(2, now);
+                ps.setInt(3, limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        due.add(new Due(rs.getString(1), rs.getString(2),
+                                rs.getObject(3, LocalDateTime.class).toInstant(ZoneOffset.UTC), rs.getInt(4),
+                                rs.getString(5)));
                     }
                 }
-                try (PreparedStatement ps = c.prepareStatement(CLAIM)) {
-                    for (Due d : due) {
-                        ps.setString(1, instance);
-                        ps.setString(2, utc(clock.instant().plus(LEASE)));
-                        ps.setString(3, d.outTradeNo());
-                        ps.addBatch();
-                    }
-                    ps.executeBatch();
-                }
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(autoCommit);
             }
-        }
-        return due;
+            try (PreparedStatement ps = c.prepareStatement(CLAIM)) {
+                for (Due d : due) {
+                    ps.setString(1, instance);
+                    ps.setString(2, utc(clock.instant().plus(LEASE)));
+                    ps.setString(3, d.outTradeNo());
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            return due;
+        });
     }
 
     /** The wait before the next question, by the order's age; null: a day old, no more questions. */
@@ -297,33 +276,24 @@ public final class ActiveQuery implements AutoCloseable {
         Instant now = clock.instant();
         Duration next = nextWait(Duration.between(d.orderCreated(), now));
         boolean done = result.startsWith("applied") || next == null;
-        try (Connection c = dataSource.getConnection()) {
-            boolean autoCommit = c.getAutoCommit();
-            c.setAutoCommit(true);
-            try {
-                if (done) {
-                    try (PreparedStatement ps = c.prepareStatement(DONE)) {
-                        ps.setString(1, d.outTradeNo());
-                        ps.executeUpdate();
-                    }
-                    if (next == null && !result.startsWith("applied")) {
-                        LOG.warn("Active query: out_trade_no {} still waits after a day and {} questions ({}); no more"
-                                + " questions", d.outTradeNo(), d.tries() + 1, result);
-                    }
-                } else {
-                    try (PreparedStatement ps = c.prepareStatement(ASKED)) {
-                        ps.setString(1, utc(now));
-                        ps.setString(2, utc(now.plus(next)));
-                        ps.setString(3, Text.printable(result, 250));
-                        ps.setString(4, d.outTradeNo());
-                        ps.setString(5, instance);
-                        ps.executeUpdate();
-                    }
-                }
-            } finally {
-                c.setAutoCommit(autoCommit);
+        if (done) {
+            forget(d.outTradeNo());
+            if (next == null && !result.startsWith("applied")) {
+                LOG.warn("Active query: out_trade_no {} still waits after a day and {} questions ({}); no more"
+                        + " questions", d.outTradeNo(), d.tries() + 1, result);
             }
+            return;
         }
+        Jdbc.autoCommitted(dataSource, c -> {
+            try (PreparedStatement ps = c.prepareStatement(ASKED)) {
+                ps.setString(1, utc(now));
+                ps.setString(2, utc(now.plus(next)));
+                ps.setString(3, Text.printable(result, 250));
+                ps.setString(4, d.outTradeNo());
+                ps.setString(5, instance);
+                return ps.executeUpdate();
+            }
+        });
     }
 
     /** Asks and applies; returns what happened, for the schedule's last_result. */

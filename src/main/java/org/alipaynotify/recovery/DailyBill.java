@@ -28,6 +28,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
+import org.alipaynotify.Jdbc;
 import org.alipaynotify.Json;
 import org.alipaynotify.Text;
 import org.apache.logging.log4j.LogManager;
@@ -239,9 +240,7 @@ public final class DailyBill implements AutoCloseable {
     }
 
     private void record(LocalDate day, List<Difference> diffs) throws SQLException {
-        try (Connection c = dataSource.getConnection()) {
-            boolean autoCommit = c.getAutoCommit();
-            c.setAutoCommit(true);
+        Jdbc.autoCommitted(dataSource, c -> {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO alipay_notify_bill_diff (app_id, bill_date,"
                     + " kind, out_trade_no, trade_no, ours, theirs, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
                 for (Difference d : diffs) {
@@ -259,17 +258,14 @@ public final class DailyBill implements AutoCloseable {
                             d.kind(), d.outTradeNo(), d.tradeNo(), d.ours(), d.theirs(),
                             d.detail() == null ? "" : " (" + d.detail() + ")");
                 }
-            } finally {
-                c.setAutoCommit(autoCommit);
             }
-        }
+            return null;
+        });
     }
 
     /** The day's row for this app: whoever inserts it compares; the primary key makes one winner. */
     private boolean claim(String appId, LocalDate day) throws SQLException {
-        try (Connection c = dataSource.getConnection()) {
-            boolean autoCommit = c.getAutoCommit();
-            c.setAutoCommit(true);
+        return Jdbc.autoCommitted(dataSource, c -> {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO alipay_notify_bill_run (app_id, bill_date,"
                     + " status) VALUES (?, ?, 'running')")) {
                 ps.setString(1, appId);
@@ -283,10 +279,8 @@ public final class DailyBill implements AutoCloseable {
                     return false;
                 }
                 throw e;
-            } finally {
-                c.setAutoCommit(autoCommit);
             }
-        }
+        });
     }
 
     private void finish(String appId, LocalDate day, String status, Integer trades, Integer refundRows, String error)
@@ -302,18 +296,14 @@ public final class DailyBill implements AutoCloseable {
     }
 
     private void update(String sql, Object... args) throws SQLException {
-        try (Connection c = dataSource.getConnection()) {
-            boolean autoCommit = c.getAutoCommit();
-            c.setAutoCommit(true);
+        Jdbc.autoCommitted(dataSource, c -> {
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 for (int i = 0; i < args.length; i++) {
                     ps.setObject(i + 1, args[i]);
                 }
-                ps.executeUpdate();
-            } finally {
-                c.setAutoCommit(autoCommit);
+                return ps.executeUpdate();
             }
-        }
+        });
     }
 
     private List<BillFile.Row> download(Gateway g, LocalDate day) throws Gateway.Unanswered, IOException {

@@ -4,18 +4,16 @@ import com.alipay.api.AlipayApiException;
 import com.alipay.api.internal.util.AlipaySignature;
 import com.alipay.api.internal.util.SignSourceData;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.HttpURLConnection;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.alipaynotify.HttpPost;
 import org.alipaynotify.Json;
 import org.alipaynotify.Text;
 import org.alipaynotify.keys.AlipayKey;
@@ -114,41 +112,23 @@ final class Gateway {
         form.forEach((k, v) -> b.append(b.length() == 0 ? "" : "&").append(k).append('=')
                 .append(URLEncoder.encode(v, StandardCharsets.UTF_8)));
         byte[] out = b.toString().getBytes(StandardCharsets.US_ASCII);
-        HttpURLConnection http = null;
+        HttpPost.Answer a;
         try {
-            http = (HttpURLConnection) url.toURL().openConnection();
-            http.setConnectTimeout(timeoutMs);
-            http.setReadTimeout(timeoutMs);
-            http.setInstanceFollowRedirects(false);
-            http.setUseCaches(false);
-            http.setDoOutput(true);
-            http.setRequestMethod("POST");
-            http.setFixedLengthStreamingMode(out.length);
-            http.setRequestProperty("Content-Type", "application/x-www-form-urlencoded;charset=utf-8");
-            try (OutputStream o = http.getOutputStream()) {
-                o.write(out);
-            }
-            int status = http.getResponseCode();
-            if (status != 200) {
-                throw new Unanswered("http_error", "the gateway answered HTTP " + status);
-            }
-            try (InputStream in = http.getInputStream()) {
-                byte[] answer = in.readNBytes(MAX_ANSWER + 1);
-                if (answer.length > MAX_ANSWER) {
-                    throw new Unanswered("malformed", "the gateway's answer is larger than " + MAX_ANSWER + " bytes");
-                }
-                return new String(answer, StandardCharsets.UTF_8);
-            }
-        } catch (java.net.SocketTimeoutException | HttpTimeoutException e) {
+            a = HttpPost.send(url, timeoutMs, Map.of("Content-Type", "application/x-www-form-urlencoded;charset=utf-8"),
+                    out, MAX_ANSWER);
+        } catch (SocketTimeoutException e) {
             throw new Unanswered("timeout", "no answer within " + timeoutMs + " ms");
         } catch (IOException e) {
             throw new Unanswered("http_error", "the gateway could not be reached: " + Text.printable(e.toString(),
                     200));
-        } finally {
-            if (http != null) {
-                http.disconnect();
-            }
         }
+        if (a.status() != 200) {
+            throw new Unanswered("http_error", "the gateway answered HTTP " + a.status());
+        }
+        if (a.tooLarge()) {
+            throw new Unanswered("malformed", "the gateway's answer is larger than " + MAX_ANSWER + " bytes");
+        }
+        return new String(a.body(), StandardCharsets.UTF_8);
     }
 
     /**

@@ -1,0 +1,59 @@
+package org.alipaynotify;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import javax.sql.DataSource;
+
+/**
+ * Database work off the request path (the relay, the active query, the daily bill) on a pooled connection, in the
+ * commit mode the work needs whatever the pool's default, and handed back to the pool in the mode it came in: the
+ * request path's {@code TradeLedger} owns its transaction itself and does not use this.
+ */
+public final class Jdbc {
+    /** Work on one connection. */
+    @FunctionalInterface
+    public interface Work<T> {
+        T on(Connection c) throws SQLException;
+    }
+
+    private Jdbc() {
+    }
+
+    /** All of the work commits, or none of it: a claim that reads rows and leases them. */
+    public static <T> T inTransaction(DataSource dataSource, Work<T> work) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            boolean autoCommit = c.getAutoCommit();
+            c.setAutoCommit(false);
+            try {
+                T result = work.on(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                try {
+                    c.rollback();
+                } catch (SQLException r) {
+                    e.addSuppressed(r);
+                }
+                throw e;
+            } finally {
+                c.setAutoCommit(autoCommit);
+            }
+        }
+    }
+
+    /**
+     * Every statement commits by itself: bookkeeping where each row stands alone and a retry of the whole is
+     * harmless (a schedule's next time, a delivery's result, a difference found).
+     */
+    public static <T> T autoCommitted(DataSource dataSource, Work<T> work) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            boolean autoCommit = c.getAutoCommit();
+            c.setAutoCommit(true);
+            try {
+                return work.on(c);
+            } finally {
+                c.setAutoCommit(autoCommit);
+            }
+        }
+    }
+}
