@@ -30,6 +30,7 @@ import org.alipaynotify.ops.Health;
 import org.alipaynotify.ops.NotifyMetrics;
 import org.alipaynotify.ops.OpsAccessFilter;
 import org.alipaynotify.ops.Purge;
+import org.alipaynotify.ops.Silence;
 import org.alipaynotify.request.BusinessChecker;
 import org.alipaynotify.request.NotifyEndpoint;
 import org.alipaynotify.request.NotifyPath;
@@ -57,6 +58,7 @@ public final class Bootstrap implements ServletContextListener {
     private RefusalJournal journal;
     private Health health;
     private Purge purge;
+    private Silence silence;
 
     @Override
     public void contextInitialized(ServletContextEvent event) {
@@ -126,6 +128,11 @@ public final class Bootstrap implements ServletContextListener {
             if (purge.anything()) {
                 purge.schedule();
             }
+            silence = new Silence(dataSource, apps, settings.waitingAlertMinutes(), orders.custom(), clock,
+                    Silence.INTERVAL);
+            metrics.silence(silence, apps);
+            health.silence(silence);
+            silence.start();
             journal = new RefusalJournal(journalSource, settings.refusalRecordsPerSecond(), clock);
             metrics.refusalRecords(journal);
             NotifyEndpoint endpoint = new NotifyEndpoint(
@@ -189,6 +196,10 @@ public final class Bootstrap implements ServletContextListener {
         if (purge != null) {
             purge.close();
             purge = null;
+        }
+        if (silence != null) {
+            silence.close();
+            silence = null;
         }
         if (health != null) {
             health.close();

@@ -45,6 +45,8 @@ public final class Settings {
     public static final String RETENTION_DAYS = "notify.retention-days";
     public static final String REFUSAL_RECORDS_PER_SECOND = "notify.refusal-records-per-second";
     public static final String REFUSAL_RETENTION_DAYS = "notify.refusal-retention-days";
+    /** The silence alarm counts orders waiting for payment longer than this; 0: no count. */
+    public static final String WAITING_ALERT_MINUTES = "notify.waiting-alert-minutes";
     public static final String ORDER_LOOKUP_SQL = "order.lookup-sql";
     public static final String ORDER_ON_PAID_SQL = "order.on-paid-sql";
     public static final String ORDER_ON_REFUNDED_SQL = "order.on-refunded-sql";
@@ -73,7 +75,8 @@ public final class Settings {
             DB_LOCK_WAIT_TIMEOUT_SECONDS, MAX_BODY_BYTES, RETENTION_DAYS, REFUSAL_RECORDS_PER_SECOND,
             REFUSAL_RETENTION_DAYS, ORDER_LOOKUP_SQL, ORDER_ON_PAID_SQL, ORDER_ON_REFUNDED_SQL, ORDER_ON_FINISHED_SQL,
             ORDER_ON_CLOSED_SQL, ORDER_ON_ATTENTION_SQL, ORDER_ON_ZERO_ROWS, OPS_ALLOWED_NETWORKS,
-            EVENTS_FORWARD_URL, EVENTS_SECRET, EVENTS_RETRY_SCHEDULE, EVENTS_TIMEOUT_MS, EVENTS_RETENTION_DAYS);
+            EVENTS_FORWARD_URL, EVENTS_SECRET, EVENTS_RETRY_SCHEDULE, EVENTS_TIMEOUT_MS, EVENTS_RETENTION_DAYS,
+            WAITING_ALERT_MINUTES);
 
     public enum SignType { RSA2, RSA }
 
@@ -98,6 +101,7 @@ public final class Settings {
     private final List<java.time.Duration> eventsRetrySchedule;
     private final int eventsTimeoutMs;
     private final int eventsRetentionDays;
+    private final int waitingAlertMinutes;
 
     private Settings(Lookup in, boolean containerDataSource) {
         requireAllPresent(in, containerDataSource);
@@ -151,6 +155,12 @@ public final class Settings {
                 .orElse(DEFAULT_RETRY_SCHEDULE));
         eventsTimeoutMs = in.integer(EVENTS_TIMEOUT_MS, 10_000, 100, 120_000);
         eventsRetentionDays = in.integer(EVENTS_RETENTION_DAYS, 7, 0, 36_500);
+        waitingAlertMinutes = in.integer(WAITING_ALERT_MINUTES, 30, 0, 10_080);
+        if (waitingAlertMinutes > 0 && waitingAlertMinutes < 5) {
+            // Younger orders are mostly buyers still paying, not notifications missed: Alipay's first retry is at 4 min.
+            throw new SettingsException(WAITING_ALERT_MINUTES, "must be 0 (no count) or between 5 and 10080 (a week),"
+                    + " got " + waitingAlertMinutes);
+        }
     }
 
     /** Reads the real system properties and environment. */
@@ -390,6 +400,8 @@ public final class Settings {
     public int eventsTimeoutMs() { return eventsTimeoutMs; }
     /** Days to keep delivered events (every event when the relay is off); 0: for ever. */
     public int eventsRetentionDays() { return eventsRetentionDays; }
+    /** Orders waiting for payment longer than this many minutes are counted by the silence alarm; 0: not counted. */
+    public int waitingAlertMinutes() { return waitingAlertMinutes; }
 
     private static java.net.URI forwardUrl(String value) {
         java.net.URI uri;
