@@ -227,13 +227,14 @@ public final class CheckNotifyUrl {
         List<InetAddress> v6 = new ArrayList<>();
         for (InetAddress a : unique) {
             String why = nonPublic(a);
+            String is = host.equals(a.getHostAddress()) ? host + " is" : host + " resolves to " + a.getHostAddress()
+                    + ",";
             if (why == null) {
                 shown.add(a.getHostAddress());
             } else if (allowPrivate) {
-                add(Level.INFO, "address", host + " resolves to " + a.getHostAddress() + ", " + why
-                        + ": allowed by --allow-private-for-testing (Alipay could not reach it)");
+                add(Level.INFO, "address", is + " " + why + ": allowed by --allow-private-for-testing (Alipay could not reach it)");
             } else {
-                add(Level.FAIL, "address", host + " resolves to " + a.getHostAddress() + ", " + why + ": Alipay"
+                add(Level.FAIL, "address", is + " " + why + ": Alipay"
                         + " connects from the internet and cannot reach it. Publish the public address of your proxy"
                         + " or load balancer (with split-horizon DNS, check the name from outside your network)");
             }
@@ -257,7 +258,7 @@ public final class CheckNotifyUrl {
         if (post == null) {
             return;
         }
-        if (post.tls != null) {
+        if (post.tls != null && post.tls.chain != null) { // no chain: the handshake never got that far
             judgeTls(post.tls, tag);
         }
         judgePost(post, tag);

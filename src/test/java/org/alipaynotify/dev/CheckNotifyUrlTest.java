@@ -91,6 +91,38 @@ class CheckNotifyUrlTest {
         assertEquals("failure", new String(x.body, StandardCharsets.US_ASCII));
     }
 
+    @Test
+    void aServerThatTakesTheConnectionButNeverAnswersIsAFindingNotACrash() throws Exception {
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
+            Thread acceptor = new Thread(() -> {
+                java.util.List<java.net.Socket> held = new java.util.ArrayList<>();
+                try {
+                    while (true) {
+                        held.add(silent.accept()); // never a byte back, not even a TLS handshake
+                    }
+                } catch (java.io.IOException closed) {
+                    held.forEach(s -> {
+                        try {
+                            s.close();
+                        } catch (java.io.IOException ignored) {
+                            // closing anyway
+                        }
+                    });
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            int exit = CheckNotifyUrl.run(new String[] {"--timeout-seconds", "1", "--allow-private-for-testing",
+                    "https://127.0.0.1:" + silent.getLocalPort() + "/alipay/notify"},
+                    new PrintStream(out, true, StandardCharsets.UTF_8));
+            String output = out.toString(StandardCharsets.UTF_8);
+            assertEquals(CheckNotifyUrl.EXIT_FAILED, exit, output);
+            assertTrue(output.contains("FAIL  time       no complete answer to the POST within 1 s"), output);
+            assertTrue(output.contains("FAIL  get        no answer to a GET within 1 s"), output);
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"shop.example.com/alipay/notify", "ftp://shop.example.com/x", "--timeout-seconds",
             "--timeout-seconds 0 https://x.example/", "--bogus https://x.example/", ""})
