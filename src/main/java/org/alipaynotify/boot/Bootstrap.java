@@ -29,6 +29,7 @@ import org.alipaynotify.ops.Health;
 import org.alipaynotify.ops.NotifyMetrics;
 import org.alipaynotify.ops.OpsAccessFilter;
 import org.alipaynotify.ops.Purge;
+import org.alipaynotify.ops.Silence;
 import org.alipaynotify.recovery.Recovery;
 import org.alipaynotify.request.BusinessChecker;
 import org.alipaynotify.request.NotifyEndpoint;
@@ -58,6 +59,7 @@ public final class Bootstrap implements ServletContextListener {
     private RefusalJournal journal;
     private Health health;
     private Purge purge;
+    private Silence silence;
 
     @Override
     public void contextInitialized(ServletContextEvent event) {
@@ -127,6 +129,11 @@ public final class Bootstrap implements ServletContextListener {
             if (purge.anything()) {
                 purge.schedule();
             }
+            silence = new Silence(dataSource, apps, settings.waitingAlertMinutes(), orders.custom(), clock,
+                    Silence.INTERVAL);
+            metrics.silence(silence, apps);
+            health.silence(silence);
+            silence.start();
             journal = new RefusalJournal(journalSource, settings.refusalRecordsPerSecond(), clock);
             metrics.refusalRecords(journal);
             TradeLedger ledger = new TradeLedger(dataSource, orders, outbox);
@@ -198,6 +205,10 @@ public final class Bootstrap implements ServletContextListener {
         if (purge != null) {
             purge.close();
             purge = null;
+        }
+        if (silence != null) {
+            silence.close();
+            silence = null;
         }
         if (health != null) {
             health.close();

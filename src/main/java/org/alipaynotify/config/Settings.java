@@ -46,6 +46,8 @@ public final class Settings {
     public static final String REFUSAL_RECORDS_PER_SECOND = "notify.refusal-records-per-second";
     public static final String REFUSAL_RETENTION_DAYS = "notify.refusal-retention-days";
     public static final int DEFAULT_REFUSAL_RECORDS_PER_SECOND = 5;
+    /** The silence alarm counts orders waiting for payment longer than this; 0: no count. */
+    public static final String WAITING_ALERT_MINUTES = "notify.waiting-alert-minutes";
     public static final String ORDER_LOOKUP_SQL = "order.lookup-sql";
     public static final String ORDER_ON_PAID_SQL = "order.on-paid-sql";
     public static final String ORDER_ON_REFUNDED_SQL = "order.on-refunded-sql";
@@ -89,7 +91,7 @@ public final class Settings {
             ORDER_ON_CLOSED_SQL, ORDER_ON_ATTENTION_SQL, ORDER_ON_ZERO_ROWS, ORDER_WAITING_SQL, OPS_ALLOWED_NETWORKS,
             EVENTS_FORWARD_URL, EVENTS_SECRET, EVENTS_RETRY_SCHEDULE, EVENTS_TIMEOUT_MS, EVENTS_RETENTION_DAYS,
             APP_PRIVATE_KEY_PATH, APP_CERT_PATH, ALIPAY_ROOT_CERT_PATH, QUERY_ENABLED, QUERY_GATEWAY_URL,
-            QUERY_TIMEOUT_MS, QUERY_PER_MINUTE, BILL_ENABLED, BILL_RUN_AT);
+            QUERY_TIMEOUT_MS, QUERY_PER_MINUTE, BILL_ENABLED, BILL_RUN_AT, WAITING_ALERT_MINUTES);
 
     public enum SignType { RSA2, RSA }
 
@@ -120,6 +122,7 @@ public final class Settings {
     private final int queryPerMinute;
     private final boolean billEnabled;
     private final java.time.LocalTime billRunAt;
+    private final int waitingAlertMinutes;
 
     private Settings(Lookup in, boolean containerDataSource) {
         requireAllPresent(in, containerDataSource);
@@ -176,6 +179,12 @@ public final class Settings {
                 .orElse(DEFAULT_RETRY_SCHEDULE));
         eventsTimeoutMs = in.integer(EVENTS_TIMEOUT_MS, 10_000, 100, 120_000);
         eventsRetentionDays = in.integer(EVENTS_RETENTION_DAYS, 7, 0, 36_500);
+        waitingAlertMinutes = in.integer(WAITING_ALERT_MINUTES, 30, 0, 10_080);
+        if (waitingAlertMinutes > 0 && waitingAlertMinutes < 5) {
+            // Younger orders are mostly buyers still paying, not notifications missed: Alipay's first retry is at 4 min.
+            throw new SettingsException(WAITING_ALERT_MINUTES, "must be 0 (no count) or between 5 and 10080 (a week),"
+                    + " got " + waitingAlertMinutes);
+        }
         queryEnabled = in.bool(QUERY_ENABLED, false);
         billEnabled = in.bool(BILL_ENABLED, false);
         gatewayUrl = gatewayUrl(in.optional(QUERY_GATEWAY_URL).orElse(DEFAULT_GATEWAY));
@@ -445,6 +454,8 @@ public final class Settings {
     public int eventsTimeoutMs() { return eventsTimeoutMs; }
     /** Days to keep delivered events (every event when the relay is off); 0: for ever. */
     public int eventsRetentionDays() { return eventsRetentionDays; }
+    /** Orders waiting for payment longer than this many minutes are counted by the silence alarm; 0: not counted. */
+    public int waitingAlertMinutes() { return waitingAlertMinutes; }
 
     /** Whether the active query asks Alipay about orders still waiting for payment. */
     public boolean queryEnabled() { return queryEnabled; }

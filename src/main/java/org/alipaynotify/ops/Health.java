@@ -45,6 +45,7 @@ public final class Health implements AutoCloseable {
     private final DataSource dataSource;
     private final Apps apps;
     private volatile Relay relay;
+    private volatile Silence silence;
     private final Clock clock;
     private final ExecutorService checker = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "alipay-notify-health");
@@ -105,10 +106,15 @@ public final class Health implements AutoCloseable {
             field(json, "name", app.name()).append(',');
             field(json, "app_id", app.appId()).append(',');
             key(json, app);
+            silenceOf(json, app);
             json.append('}');
         }
         json.append("],");
         json.append("\"events\":").append(eventsJson()).append(',');
+        Silence s = silence;
+        if (s != null) {
+            json.append("\"waiting_orders\":").append(s.waitingJson()).append(',');
+        }
         json.append("\"request\":{");
         field(json, "scheme", scheme).append(',');
         field(json, "remote_addr", remoteAddr).append("}}");
@@ -118,6 +124,24 @@ public final class Health implements AutoCloseable {
     /** The event relay whose backlog the report shows; null when it is off. */
     public void events(Relay r) {
         this.relay = r;
+    }
+
+    /** The silence alarm whose facts the report shows per app. */
+    public void silence(Silence s) {
+        this.silence = s;
+    }
+
+    /** ,"last_acknowledged":"...Z","seconds_since_last_acknowledged":N (null and null when none is on record). */
+    private void silenceOf(StringBuilder json, App app) {
+        Silence s = silence;
+        if (s == null) {
+            return;
+        }
+        java.time.Instant last = s.lastAcknowledged(app.name());
+        json.append(",\"last_acknowledged\":").append(last == null ? "null" : "\"" + last + "\"")
+                .append(",\"seconds_since_last_acknowledged\":")
+                .append(last == null ? "null" : Long.toString(java.time.Duration.between(last, clock.instant())
+                        .toSeconds()));
     }
 
     private String eventsJson() {

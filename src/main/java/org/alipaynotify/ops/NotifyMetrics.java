@@ -45,6 +45,9 @@ public final class NotifyMetrics implements NotifyEndpoint.Observer, AutoCloseab
     static final String STEP = "alipay_notify.step.duration";
     static final String CERT_DAYS = "alipay_notify.certificate.days_until_expiry";
     static final String REFUSAL_RECORDS = "alipay_notify.refusal_records";
+    /** With base unit seconds: alipay_notify_last_acknowledged_timestamp_seconds. */
+    static final String LAST_ACKNOWLEDGED = "alipay_notify.last_acknowledged.timestamp";
+    static final String WAITING = "alipay_notify.orders.waiting_for_payment";
 
     private final PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final JmxMeterRegistry jmx = new JmxMeterRegistry(new JmxConfig() {
@@ -66,6 +69,7 @@ public final class NotifyMetrics implements NotifyEndpoint.Observer, AutoCloseab
     private final Timer verify;
     private final Timer check;
     private final Timer apply;
+    private volatile Silence silence;
 
     public NotifyMetrics(Apps apps) {
         registry.add(prometheus);
@@ -108,6 +112,10 @@ public final class NotifyMetrics implements NotifyEndpoint.Observer, AutoCloseab
     public void answered(String app, Outcome outcome, long elapsedNanos, NotifyPath.StepTimes steps) {
         String known = counters.containsKey(app) ? app : NO_APP;
         counters.get(known).get(outcome).increment();
+        Silence s = silence;
+        if (s != null && outcome.acknowledged()) {
+            s.acknowledged(known);
+        }
         timers.get(known).get(outcome).record(elapsedNanos, TimeUnit.NANOSECONDS);
         if (steps != null) {
             recordStep(parse, steps.parse());
@@ -198,6 +206,28 @@ public final class NotifyMetrics implements NotifyEndpoint.Observer, AutoCloseab
     /** The results the active query counts (see ActiveQuery). */
     static final List<String> QUERY_RESULTS = List.of("paid_or_closed", "waiting", "not_exist", "error_response",
             "unverifiable", "timeout", "http_error", "malformed", "unknown_status", "no_app", "sign_error");
+
+    /**
+     * The silence alarm: per app, when a notification was last acknowledged (Unix time, 0: none on record) and, when
+     * orders are counted, how many have waited for payment longer than notify.waiting-alert-minutes (README, "The
+     * silence alarm"; the alert rules in deploy/prometheus use both).
+     */
+    public void silence(Silence s, Apps apps) {
+        for (App app : apps.all()) {
+            Gauge.builder(LAST_ACKNOWLEDGED, s, x -> x.lastAcknowledgedEpochSeconds(app.name())).baseUnit("seconds")
+                    .description("Unix time of the app's last acknowledged notification (0: none on record)")
+                    .tag("app", app.name()).register(registry);
+        }
+        if (s.counts()) {
+            for (String label : s.waitingLabels()) {
+                Gauge.builder(WAITING, s, x -> x.waiting(label))
+                        .description("Orders in WAIT_BUYER_PAY created longer ago than notify.waiting-alert-minutes"
+                                + " (\"-\": orders of no app served here)")
+                        .tag("app", label).register(registry);
+            }
+        }
+        silence = s;
+    }
 
     /** HikariCP's own pool meters (hikaricp_connections_*), registered into ours. */
     public void instrument(HikariConfig pool) {

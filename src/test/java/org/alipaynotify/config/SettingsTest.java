@@ -394,6 +394,22 @@ class SettingsTest {
     }
 
     @Test
+    void waitingAlertMinutesDefaultToThirtyAndZeroTurnsTheCountOff() {
+        assertEquals(30, Settings.load(minimal(), Map.of()).waitingAlertMinutes());
+        assertEquals(0, Settings.load(minimalWith(Settings.WAITING_ALERT_MINUTES, "0"), Map.of()).waitingAlertMinutes());
+        assertEquals(5, Settings.load(minimalWith(Settings.WAITING_ALERT_MINUTES, "5"), Map.of()).waitingAlertMinutes());
+        assertEquals(10_080, Settings.load(Map.of(Settings.APP_ID, APP_ID, Settings.PUBLIC_KEY, PUBLIC_KEY,
+                Settings.DB_URL, DB_URL), Map.of("ALIPAY_NOTIFY_WAITING_ALERT_MINUTES", "10080"))
+                .waitingAlertMinutes());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"1", "4", "10081", "-1", "30m", "half an hour"})
+    void waitingAlertMinutesOutsideTheirRangeAreRefusedNamingTheKey(String value) {
+        assertNames(Settings.WAITING_ALERT_MINUTES, refused(minimalWith(Settings.WAITING_ALERT_MINUTES, value)));
+    }
+
+    @Test
     void opsAllowedNetworksDefaultToLoopbackAndPrivateRanges() {
         Networks n = Settings.load(minimal(), Map.of()).opsAllowedNetworks();
 
