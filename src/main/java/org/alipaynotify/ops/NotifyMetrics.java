@@ -197,6 +197,9 @@ public final class NotifyMetrics implements NotifyEndpoint.Observer, AutoCloseab
                         .description("Differences between Alipay's daily bill and our records, by kind")
                         .tag("kind", kind.name()).register(registry);
             }
+            FunctionCounter.builder("alipay_notify.bill.failed_runs", bill, DailyBill::failedRuns)
+                    .description("Daily bill runs that could not compare their day (tried again hourly)")
+                    .register(registry);
             Gauge.builder("alipay_notify.bill.last_run_differences", bill, DailyBill::lastDifferences)
                     .description("Differences found by the last daily bill run (-1 before the first)")
                     .register(registry);

@@ -53,6 +53,8 @@ public final class DailyBill implements AutoCloseable {
     static final String METHOD = "alipay.data.dataservice.bill.downloadurl.query";
     private static final ZoneId CHINA = ZoneId.of("Asia/Shanghai");
     private static final int MAX_ZIP = 256 << 20;
+    /** A failed day is tried this many times in all, an hour apart: from run-at (10:00) to late evening. */
+    static final int TRIES = 12;
 
     /** The kinds of difference; a label of the metric. */
     public enum Kind { PAID_NOT_HERE, AMOUNT_DIFFERS, TRADE_NO_DIFFERS, REFUND_NOT_HERE, NOT_IN_BILL }
@@ -66,6 +68,7 @@ public final class DailyBill implements AutoCloseable {
     private final Clock clock;
     private final Map<Kind, AtomicLong> found = new EnumMap<>(Kind.class);
     private volatile long lastDifferences = -1;
+    private final AtomicLong failedRuns = new AtomicLong();
     private ScheduledExecutorService scheduler;
 
     /**
@@ -96,14 +99,26 @@ public final class DailyBill implements AutoCloseable {
         ZonedDateTime now = ZonedDateTime.now(clock.withZone(CHINA));
         ZonedDateTime next = now.with(runAt);
         long initial = now.isBefore(next) ? Duration.between(now, next).toSeconds() : 60;
-        scheduler.scheduleAtFixedRate(this::runQuietly, initial, TimeUnit.DAYS.toSeconds(1), TimeUnit.SECONDS);
+        scheduler.scheduleAtFixedRate(() -> runQuietly(LocalDate.now(clock.withZone(CHINA)).minusDays(1), 1),
+                initial, TimeUnit.DAYS.toSeconds(1), TimeUnit.SECONDS);
     }
 
-    private void runQuietly() {
+    /**
+     * A failed run is tried again every hour, {@link #TRIES} times in all: the bill may not be ready at run-at, or the
+     * gateway or the database may be away for a while; a day never compared is what the failed-runs alert is for.
+     */
+    private void runQuietly(LocalDate day, int attempt) {
+        boolean failed;
         try {
-            run(LocalDate.now(clock.withZone(CHINA)).minusDays(1));
+            failed = run(day) < 0;
         } catch (SQLException | RuntimeException e) {
-            LOG.error("Daily bill: {}", Text.printable(e.toString(), 300));
+            failedRuns.incrementAndGet();
+            LOG.error("Daily bill of {}: {}", day, Text.printable(e.toString(), 300));
+            failed = true;
+        }
+        if (failed && attempt < TRIES && !scheduler.isShutdown()) {
+            LOG.warn("Daily bill of {}: try {} of {} in an hour", day, attempt + 1, TRIES);
+            scheduler.schedule(() -> runQuietly(day, attempt + 1), 1, TimeUnit.HOURS);
         }
     }
 
@@ -112,12 +127,21 @@ public final class DailyBill implements AutoCloseable {
         return found.get(kind).get();
     }
 
+    /** Runs that could not compare a day (a bill not to be had, a database error), since start. */
+    public long failedRuns() {
+        return failedRuns.get();
+    }
+
     /** Differences of the last run, or -1 before the first. */
     public long lastDifferences() {
         return lastDifferences;
     }
 
-    /** Compares one day's bills (every app's) with our records; returns the differences found (0 when another ran it). */
+    /**
+     * Compares one day's bills (every app's) with our records. Returns the differences found, 0 when another instance
+     * compares the day, or -1 when an app's bill could not be had: then the day is marked failed for every app of the
+     * run, so that the next run (this or another instance's) compares it whole.
+     */
     public int run(LocalDate day) throws SQLException {
         Map<String, BillFile.Row> payments = new HashMap<>();
         Map<String, BigDecimal> refunds = new HashMap<>();
@@ -142,10 +166,15 @@ public final class DailyBill implements AutoCloseable {
                 }
                 finish(g.app().appId(), day, "compared", trades, rows.size() - trades, null);
             } catch (Gateway.Unanswered | IOException e) {
-                finish(g.app().appId(), day, "failed", null, null, e.getMessage());
+                // a day compared against part of the bills would show false differences: none is compared
+                for (Gateway claimed : mine) {
+                    finish(claimed.app().appId(), day, "failed", null, null, claimed == g ? e.getMessage()
+                            : "app " + g.app().name() + "'s bill could not be had");
+                }
+                failedRuns.incrementAndGet();
                 LOG.error("Daily bill of {} for app {}: {}", day, g.app().name(), Text.printable(e.getMessage(),
                         300));
-                return 0; // a day compared against part of the bills would show false differences
+                return -1;
             }
         }
         if (mine.isEmpty()) {
@@ -263,7 +292,10 @@ public final class DailyBill implements AutoCloseable {
         });
     }
 
-    /** The day's row for this app: whoever inserts it compares; the primary key makes one winner. */
+    /**
+     * The day's row for this app: whoever inserts it compares; the primary key makes one winner. A failed day, or one
+     * whose run stopped with its instance (running for over an hour), is taken over by one conditional update.
+     */
     private boolean claim(String appId, LocalDate day) throws SQLException {
         return Jdbc.autoCommitted(dataSource, c -> {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO alipay_notify_bill_run (app_id, bill_date,"
@@ -272,14 +304,29 @@ public final class DailyBill implements AutoCloseable {
                 ps.setString(2, day.toString());
                 ps.executeUpdate();
                 return true;
-            } catch (SQLIntegrityConstraintViolationException e) {
-                return false;
             } catch (SQLException e) {
-                if (e.getErrorCode() == 1062) {
+                if (!(e instanceof SQLIntegrityConstraintViolationException) && e.getErrorCode() != 1062) {
+                    throw e;
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("UPDATE alipay_notify_bill_run SET status = 'running',"
+                    + " error = NULL, trade_rows = NULL, refund_rows = NULL, differences = NULL, finished_at = NULL,"
+                    + " started_at = UTC_TIMESTAMP(3) WHERE app_id = ? AND bill_date = ? AND (status = 'failed'"
+                    + " OR (status = 'running' AND started_at < UTC_TIMESTAMP(3) - INTERVAL 1 HOUR))")) {
+                ps.setString(1, appId);
+                ps.setString(2, day.toString());
+                if (ps.executeUpdate() == 0) {
                     return false;
                 }
-                throw e;
             }
+            // what a run that stopped half-way recorded is found again
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM alipay_notify_bill_diff WHERE app_id = ?"
+                    + " AND bill_date = ?")) {
+                ps.setString(1, appId);
+                ps.setString(2, day.toString());
+                ps.executeUpdate();
+            }
+            return true;
         });
     }
 

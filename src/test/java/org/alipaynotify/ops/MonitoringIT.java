@@ -57,6 +57,15 @@ class MonitoringIT {
         try (EventReceiver receiver = new EventReceiver(secret)) {
             s.put(Settings.EVENTS_FORWARD_URL, receiver.uri().toString());
             s.put(Settings.EVENTS_SECRET, new String(secret, StandardCharsets.UTF_8));
+            // both nets on, so that their families are exported too; the gateway is a closed port (calls fail)
+            SandboxKeys app = SandboxKeys.generate();
+            s.put(Settings.APP_PRIVATE_KEY_PATH, app.writePrivateKey(dir.resolve("app.pem")).toString());
+            s.put(Settings.APP_CERT_PATH, app.writeCertificate(dir.resolve("app.crt")).toString());
+            s.put(Settings.ALIPAY_ROOT_CERT_PATH, SandboxKeys.generate().writeCertificate(dir.resolve("root.crt"))
+                    .toString());
+            s.put(Settings.QUERY_ENABLED, "true");
+            s.put(Settings.QUERY_GATEWAY_URL, "http://127.0.0.1:9/gateway.do");
+            s.put(Settings.BILL_ENABLED, "true");
             try (WarServer server = WarServer.start(s)) {
                 String id = Notifications.uniqueId("mon-");
                 TestDatabase.get().insertOrder(id, "2.00");

@@ -93,7 +93,9 @@ class MonitoringRulesTest {
                 "AlipayNotifyDatabaseErrors", "AlipayNotifyInternalErrors", "AlipayNotifyReactionFailed",
                 "AlipayNotifyBadSignatures", "AlipayNotifyBusinessMismatch", "AlipayNotifyNeedsAttention",
                 "AlipayNotifyUnknownOrders", "AlipayNotifyRefusalRecordsDropped", "AlipayNotifyCertificateExpiring",
-                "AlipayNotifyPoolWaiting", "AlipayNotifyEventsBacklog", "AlipayNotifyEventsParked")) {
+                "AlipayNotifyPoolWaiting", "AlipayNotifyEventsBacklog", "AlipayNotifyEventsParked",
+                "AlipayNotifyQueryFoundPayment", "AlipayNotifyQueryCannotVerify", "AlipayNotifyBillDifferences",
+                "AlipayNotifyBillFailing")) {
             assertTrue(names.contains(must), "missing " + must);
         }
         Set<String> used = metricNames(rules.stream().map(r -> (String) r.get("expr")).toList());

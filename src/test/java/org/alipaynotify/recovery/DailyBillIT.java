@@ -127,6 +127,59 @@ class DailyBillIT {
     }
 
     @Test
+    void aBillNotToBeHadComparesNothingAndALaterRunTakesTheDayOverWhole() throws Exception {
+        LocalDate day = LocalDate.of(2026, 9, 15); // no other test pays on it
+        AppSettings s = appSettings(false);
+        try (FakeAlipayGateway fake = fake(s)) {
+            String id = Notifications.uniqueId("bill-late-");
+            db.execute("INSERT INTO alipay_order (out_trade_no, total_amount, trade_status, paid, trade_no,"
+                    + " gmt_payment) VALUES (?, '10.00', 'TRADE_SUCCESS', 1, 'T-late', ?)", id, day + " 12:00:00");
+            DailyBill bill = new DailyBill(pool, List.of(gateway(fake, s, 2_000)),
+                    OrderMapping.ownTable().factsTable(), null, LocalTime.of(10, 0), 2_000, Clock.systemUTC());
+
+            // not published yet (the stand-in answers 404): no difference is made up from a missing bill
+            assertEquals(-1, bill.run(day));
+            assertEquals(1, bill.failedRuns());
+            assertEquals("failed", db.scalar("SELECT status FROM alipay_notify_bill_run WHERE bill_date = ?",
+                    day.toString()));
+            assertTrue(((String) db.scalar("SELECT error FROM alipay_notify_bill_run WHERE bill_date = ?",
+                    day.toString())).contains("404"));
+            assertEquals(0L, ((Number) db.scalar("SELECT COUNT(*) FROM alipay_notify_bill_diff WHERE bill_date = ?",
+                    day.toString())).longValue());
+
+            // published: the next try takes the failed day over and compares it
+            fake.bill(zip(List.of(csvRow("T-late", id, "交易", "10.00", ""))));
+            assertEquals(0, bill.run(day));
+            assertEquals("compared", db.scalar("SELECT status FROM alipay_notify_bill_run WHERE bill_date = ?",
+                    day.toString()));
+            assertEquals(null, db.scalar("SELECT error FROM alipay_notify_bill_run WHERE bill_date = ?",
+                    day.toString()));
+            assertEquals(0, bill.run(day), "a compared day is not compared again");
+            assertEquals(1, bill.failedRuns());
+
+            // a day another instance is comparing is left alone; one it left running an hour ago is taken over,
+            // and what it had recorded is found again, not twice
+            LocalDate busy = day.plusDays(1);
+            LocalDate abandoned = day.plusDays(2);
+            db.execute("INSERT INTO alipay_notify_bill_run (app_id, bill_date, status, started_at) VALUES"
+                    + " (?, ?, 'running', UTC_TIMESTAMP(3) - INTERVAL 5 MINUTE)", APP_ID, busy.toString());
+            db.execute("INSERT INTO alipay_notify_bill_run (app_id, bill_date, status, started_at) VALUES"
+                    + " (?, ?, 'running', UTC_TIMESTAMP(3) - INTERVAL 2 HOUR)", APP_ID, abandoned.toString());
+            db.execute("INSERT INTO alipay_notify_bill_diff (app_id, bill_date, kind, out_trade_no) VALUES"
+                    + " (?, ?, 'PAID_NOT_HERE', 'half-recorded')", APP_ID, abandoned.toString());
+            assertEquals(0, bill.run(busy));
+            assertEquals("running", db.scalar("SELECT status FROM alipay_notify_bill_run WHERE bill_date = ?",
+                    busy.toString()));
+            // the stand-in serves the same bill for every day; its one payment is ours, so: no difference
+            assertEquals(0, bill.run(abandoned));
+            assertEquals("compared", db.scalar("SELECT status FROM alipay_notify_bill_run WHERE bill_date = ?",
+                    abandoned.toString()));
+            assertEquals(0L, ((Number) db.scalar("SELECT COUNT(*) FROM alipay_notify_bill_diff WHERE bill_date = ?",
+                    abandoned.toString())).longValue(), "the half-recorded difference is still there");
+        }
+    }
+
+    @Test
     void theDetailIsReadFromAlipaysLayoutAndAGarbledBillFailsTheRunVisibly() throws Exception {
         List<BillFile.Row> rows = BillFile.parse(zip(List.of(csvRow("T1", "o-1", "交易", "1.00", ""),
                 csvRow("T1", "o-1", "退款", "-0.50", "r-1"))));
