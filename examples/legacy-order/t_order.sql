@@ -11,5 +11,7 @@ CREATE TABLE IF NOT EXISTS t_order (
     refunded_fen     BIGINT       NOT NULL DEFAULT 0,
     review_note      VARCHAR(255) NULL,
     version          INT          NOT NULL DEFAULT 0,
-    PRIMARY KEY (order_no)
+    created_at       DATETIME     NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    PRIMARY KEY (order_no),
+    KEY idx_t_order_status_created (status, created_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

@@ -129,8 +129,8 @@ public final class Bootstrap implements ServletContextListener {
             if (purge.anything()) {
                 purge.schedule();
             }
-            silence = new Silence(dataSource, apps, settings.waitingAlertMinutes(), orders.custom(), clock,
-                    Silence.INTERVAL);
+            silence = new Silence(dataSource, apps, settings.waitingAlertMinutes(), orders.custom(),
+                    orders.waitingSql(), clock, Silence.INTERVAL);
             metrics.silence(silence, apps);
             health.silence(silence);
             silence.start();

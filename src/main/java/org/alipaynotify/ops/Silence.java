@@ -41,7 +41,8 @@ import org.apache.logging.log4j.Logger;
  * an index of alipay_order (V6), run on one daemon thread every {@link #INTERVAL}, never on a request thread; each run
  * borrows a pooled connection for that one statement (bounded by {@link #QUERY_TIMEOUT_SECONDS}) and gives it back, as
  * the retention purge does. With {@code order.lookup-sql} the merchant's orders are in their own table, whose
- * vocabulary we do not know: nothing is counted then.
+ * vocabulary we do not know: they are counted through the merchant's {@code order.waiting-sql} (the active query's
+ * list of waiting orders, with their age), rows read in Java up to the same limit; without it nothing is counted.
  */
 public final class Silence implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(Silence.class);
@@ -67,6 +68,8 @@ public final class Silence implements AutoCloseable {
     private final Apps apps;
     private final Duration waitingAge;
     private final String notCounted;
+    /** The merchant's order.waiting-sql, when their table is used; null: alipay_order's index. */
+    private final String customWaitingSql;
     private final Clock clock;
     private final Duration interval;
     /** Epoch milliseconds of the last acknowledged notification, per app name; 0: none on record. */
@@ -84,6 +87,15 @@ public final class Silence implements AutoCloseable {
      */
     public Silence(DataSource dataSource, Apps apps, int waitingAlertMinutes, boolean customOrders, Clock clock,
             Duration interval) {
+        this(dataSource, apps, waitingAlertMinutes, customOrders, null, clock, interval);
+    }
+
+    /**
+     * @param customWaitingSql with {@code customOrders}: the merchant's {@code order.waiting-sql} (out_trade_no,
+     *                         age_seconds and optionally app_id of their orders waiting for payment), or null
+     */
+    public Silence(DataSource dataSource, Apps apps, int waitingAlertMinutes, boolean customOrders,
+            String customWaitingSql, Clock clock, Duration interval) {
         this.dataSource = dataSource;
         this.apps = apps;
         this.clock = clock;
@@ -91,9 +103,10 @@ public final class Silence implements AutoCloseable {
         for (App app : apps.all()) {
             lastAcknowledged.put(app.name(), new AtomicLong());
         }
-        if (customOrders) {
-            notCounted = "order.lookup-sql is set: your orders are in your own table, which alipay-notify does not"
-                    + " count";
+        this.customWaitingSql = customOrders ? customWaitingSql : null;
+        if (customOrders && customWaitingSql == null) {
+            notCounted = "order.lookup-sql is set without order.waiting-sql: your orders are in your own table, and"
+                    + " no statement says which of them wait for payment";
         } else if (waitingAlertMinutes == 0) {
             notCounted = "notify.waiting-alert-minutes is 0";
         } else {
@@ -190,6 +203,9 @@ public final class Silence implements AutoCloseable {
             counts.put(label, 0L);
         }
         App single = apps.single();
+        if (customWaitingSql != null) {
+            return countCustom(counts, single);
+        }
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(WAITING)) {
             try {
                 ps.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
@@ -205,6 +221,40 @@ public final class Silence implements AutoCloseable {
             }
         }
         return Map.copyOf(counts);
+    }
+
+    /** The merchant's statement names their waiting orders and their ages: the old enough are counted here. */
+    private Map<String, Long> countCustom(Map<String, Long> counts, App single) throws SQLException {
+        long minAge = waitingAge.toSeconds();
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(customWaitingSql)) {
+            try {
+                ps.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
+                ps.setMaxRows(COUNT_LIMIT);
+                try (ResultSet rs = ps.executeQuery()) {
+                    boolean hasApp = hasColumn(rs, "app_id");
+                    while (rs.next()) {
+                        if (rs.getLong("age_seconds") < minAge) {
+                            continue;
+                        }
+                        App app = single != null ? single : hasApp ? apps.byAppId(rs.getString("app_id")) : null;
+                        counts.merge(app == null ? NO_APP : app.name(), 1L, Long::sum);
+                    }
+                }
+            } finally {
+                endReadOnly(c);
+            }
+        }
+        return Map.copyOf(counts);
+    }
+
+    private static boolean hasColumn(ResultSet rs, String label) throws SQLException {
+        var meta = rs.getMetaData();
+        for (int i = 1; i <= meta.getColumnCount(); i++) {
+            if (label.equalsIgnoreCase(meta.getColumnLabel(i))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Our pool hands out connections with autocommit off: end the read so no snapshot stays open in the pool. */
@@ -236,7 +286,7 @@ public final class Silence implements AutoCloseable {
         return last == null || last.get() == 0 ? null : Instant.ofEpochMilli(last.get());
     }
 
-    /** Whether orders are counted at all (not with order.lookup-sql, nor with notify.waiting-alert-minutes=0). */
+    /** Whether orders are counted at all (not with order.lookup-sql alone, nor with notify.waiting-alert-minutes=0). */
     boolean counts() {
         return waitingAge != null;
     }

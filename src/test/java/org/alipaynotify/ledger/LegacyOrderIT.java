@@ -265,6 +265,30 @@ class LegacyOrderIT {
     }
 
     @Test
+    void theSilenceAlarmCountsTheMerchantsOldUnpaidOrdersThroughTheExamplesWaitingStatement() throws Exception {
+        String old = newOrder(1_000, 0);
+        String oldClosed = newOrder(1_000, 2);
+        db.execute("UPDATE t_order SET created_at = NOW() - INTERVAL 45 MINUTE WHERE order_no IN (?, ?)", old,
+                oldClosed);
+        long expected = ((Number) db.scalar("SELECT COUNT(*) FROM t_order WHERE status = 0"
+                + " AND created_at < NOW() - INTERVAL 30 MINUTE")).longValue();
+        assertEquals(1, expected, "only this test makes old orders");
+        try (WarServer counting = WarServer.start(settings(Map.of()))) {
+            assertNull(counting.startupFailure());
+            String line = "alipay_notify_orders_waiting_for_payment{app=\"default\"} 1.0";
+            long deadline = System.nanoTime() + 15_000_000_000L;
+            String metrics;
+            do {
+                metrics = counting.get("/alipay/metrics").body();
+                Thread.sleep(metrics.contains(line) ? 0 : 100);
+            } while (!metrics.contains(line) && System.nanoTime() < deadline);
+            assertTrue(metrics.contains(line), metrics);
+        } finally {
+            db.execute("DELETE FROM t_order WHERE order_no IN (?, ?)", old, oldClosed);
+        }
+    }
+
+    @Test
     void withZeroRowsAsAFailureAReactionThatChangesNothingRefusesTheNotification() throws Exception {
         try (WarServer strict = WarServer.start(settings(Map.of(Settings.ORDER_ON_ZERO_ROWS, "fail")))) {
             assertNull(strict.startupFailure());

@@ -258,12 +258,45 @@ class SilenceIT {
         custom.run();
         assertFalse(custom.counts());
         assertTrue(Double.isNaN(custom.waiting("default")));
-        assertEquals("{\"counted\":false,\"why\":\"order.lookup-sql is set: your orders are in your own table,"
-                + " which alipay-notify does not count\"}", custom.waitingJson());
+        assertEquals("{\"counted\":false,\"why\":\"order.lookup-sql is set without order.waiting-sql: your orders"
+                + " are in your own table, and no statement says which of them wait for payment\"}",
+                custom.waitingJson());
         Silence off = new Silence(pool, oneApp(), 0, false, Clock.systemUTC(), Silence.INTERVAL);
         off.run();
         assertFalse(off.counts());
         assertTrue(off.waitingJson().contains("notify.waiting-alert-minutes is 0"), off.waitingJson());
+        execute("RENAME TABLE alipay_order_away TO alipay_order");
+    }
+
+    @Test
+    void yourOwnOrderTableIsCountedThroughYourWaitingStatement() throws Exception {
+        execute("CREATE TABLE t_ord (order_no VARCHAR(32) PRIMARY KEY, app VARCHAR(32), status TINYINT,"
+                + " created DATETIME)");
+        String[][] rows = {
+            {"w-old-1", WEB, "0", "40"}, {"w-old-2", WEB, "0", "31"}, {"w-young", WEB, "0", "5"},
+            {"w-paid", WEB, "1", "60"}, {"m-old", MINI, "0", "45"}, {"x-old", "2021000000000099", "0", "50"}};
+        for (String[] r : rows) {
+            execute("INSERT INTO t_ord VALUES ('" + r[0] + "', '" + r[1] + "', " + r[2] + ", UTC_TIMESTAMP()"
+                    + " - INTERVAL " + r[3] + " MINUTE)");
+        }
+        execute("RENAME TABLE alipay_order TO alipay_order_away"); // not looked at with your own table
+        String waitingSql = "SELECT order_no AS out_trade_no, app AS app_id, TIMESTAMPDIFF(SECOND, created,"
+                + " UTC_TIMESTAMP()) AS age_seconds FROM t_ord WHERE status = 0";
+        Silence s = new Silence(pool, severalApps(), 30, true, waitingSql, Clock.systemUTC(), Silence.INTERVAL);
+        s.run();
+        assertTrue(s.counts());
+        assertEquals(2.0, s.waiting("web"));
+        assertEquals(1.0, s.waiting("mini"));
+        assertEquals(1.0, s.waiting("-"), "an order of no app served here");
+        assertTrue(s.waitingJson().contains("\"by_app\":{\"web\":2,\"mini\":1,\"-\":1}"), s.waitingJson());
+
+        // without app_id, one app owns them all
+        Silence one = new Silence(pool, oneApp(), 30, true, "SELECT order_no AS out_trade_no, TIMESTAMPDIFF(SECOND,"
+                + " created, UTC_TIMESTAMP()) AS age_seconds FROM t_ord WHERE status = 0", Clock.systemUTC(),
+                Silence.INTERVAL);
+        one.run();
+        assertEquals(4.0, one.waiting("default"));
+        assertEquals(0, pool.getHikariPoolMXBean().getActiveConnections(), "every connection given back");
         execute("RENAME TABLE alipay_order_away TO alipay_order");
     }
 
