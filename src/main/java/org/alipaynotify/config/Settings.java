@@ -33,6 +33,10 @@ public final class Settings {
     public static final String PUBLIC_KEY = "alipay.public-key";
     public static final String SIGN_TYPE = "alipay.sign-type";
     public static final String CERT_RELOAD_SECONDS = "alipay.cert-reload-seconds";
+    /** The charset of a notification that names none (older GBK apps send no charset field and sign GBK bytes). */
+    public static final String DEFAULT_CHARSET = "alipay.default-charset";
+    /** The charsets Alipay uses, lower case: what a body's charset field and the default-charset settings may name. */
+    public static final List<String> CHARSETS = List.of("utf-8", "gbk", "gb2312", "gb18030");
     public static final String DB_URL = "db.url";
     public static final String DB_USER = "db.user";
     public static final String DB_PASSWORD = "db.password";
@@ -68,7 +72,7 @@ public final class Settings {
 
     /** Every key this application reads; a properties file holding another key of ours is a typo and refused. */
     public static final List<String> KEYS = List.of(APPS, APP_ID, SELLER_ID, CERT_PATH, PUBLIC_KEY, SIGN_TYPE,
-            CERT_RELOAD_SECONDS, DB_URL,
+            DEFAULT_CHARSET, CERT_RELOAD_SECONDS, DB_URL,
             DB_USER, DB_PASSWORD, DB_POOL_SIZE, DB_INIT_SCHEMA, DB_CONNECTION_TIMEOUT_MS,
             DB_LOCK_WAIT_TIMEOUT_SECONDS, MAX_BODY_BYTES, RETENTION_DAYS, REFUSAL_RECORDS_PER_SECOND,
             REFUSAL_RETENTION_DAYS, ORDER_LOOKUP_SQL, ORDER_ON_PAID_SQL, ORDER_ON_REFUNDED_SQL, ORDER_ON_FINISHED_SQL,
@@ -200,7 +204,7 @@ public final class Settings {
         if (list.isEmpty()) {
             return List.of(parseApp(in, "default", "alipay."));
         }
-        for (String single : List.of(APP_ID, SELLER_ID, CERT_PATH, PUBLIC_KEY, SIGN_TYPE)) {
+        for (String single : List.of(APP_ID, SELLER_ID, CERT_PATH, PUBLIC_KEY, SIGN_TYPE, DEFAULT_CHARSET)) {
             if (in.optional(single).isPresent()) {
                 throw new SettingsException(single, "is set beside " + APPS + ": give each app's settings as "
                         + APP_PREFIX + "NAME." + single.substring("alipay.".length()));
@@ -252,6 +256,12 @@ public final class Settings {
                     + SettingsException.describe(publicKeyKey) + in.formerNameHint(publicKeyKey)
                     + " is required: the Alipay public-key certificate file, or the Alipay public key in base64");
         }
+        String charsetKey = prefix + AppSettings.DEFAULT_CHARSET;
+        String charset = in.optional(charsetKey).orElse("utf-8").toLowerCase(Locale.ROOT);
+        if (!CHARSETS.contains(charset)) {
+            throw new SettingsException(charsetKey, "must be one of " + String.join(", ", CHARSETS) + ", got '"
+                    + charset + "'");
+        }
         String st = in.optional(signTypeKey).orElse("RSA2");
         SignType signType;
         try {
@@ -260,7 +270,7 @@ public final class Settings {
             throw new SettingsException(signTypeKey, "must be RSA2 or RSA, got '" + st + "'");
         }
         return new AppSettings(name, appId, sellerIds, cert.map(Path::of).orElse(null), key.orElse(null),
-                key.isPresent() && in.fromFile(publicKeyKey) ? in.filePath : null, signType, prefix);
+                key.isPresent() && in.fromFile(publicKeyKey) ? in.filePath : null, signType, prefix, charset);
     }
 
     /** A deployment without configuration hears about every missing key at once, not one per restart. */

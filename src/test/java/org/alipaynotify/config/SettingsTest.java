@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -547,5 +548,50 @@ class SettingsTest {
         env.put(Settings.envName(Settings.DB_URL), DB_URL);
         Settings s = Settings.load(Map.of(), env);
         assertEquals("2021000000000003", s.apps().get(0).appId());
+    }
+
+    // ---- the charset of a notification that names none ----
+
+    @Test
+    void aNotificationWithoutCharsetIsUtf8UnlessTheAppSaysOtherwise() {
+        assertEquals("utf-8", Settings.load(minimal(), Map.of()).apps().get(0).defaultCharset());
+        assertEquals("gbk", Settings.load(minimalWith(Settings.DEFAULT_CHARSET, "GBK"), Map.of()).apps().get(0)
+                .defaultCharset(), "lower-cased, as the parser compares");
+
+        Map<String, String> sys = new HashMap<>();
+        sys.put(Settings.APPS, "web, legacy");
+        sys.put("alipay.app.web.app-id", "2021000000000001");
+        sys.put("alipay.app.web.public-key", PUBLIC_KEY);
+        sys.put("alipay.app.legacy.app-id", "2021000000000002");
+        sys.put("alipay.app.legacy.public-key", PUBLIC_KEY);
+        sys.put("alipay.app.legacy.default-charset", "gb18030");
+        sys.put(Settings.DB_URL, DB_URL);
+        Settings s = Settings.load(sys, Map.of());
+        assertEquals(List.of("utf-8", "gb18030"), s.apps().stream().map(AppSettings::defaultCharset).toList());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"utf8", "latin1", "big5", "utf-16", "iso-8859-1"})
+    void aDefaultCharsetAlipayDoesNotUseIsRefused(String charset) {
+        assertNames(Settings.DEFAULT_CHARSET, refused(minimalWith(Settings.DEFAULT_CHARSET, charset)));
+
+        Map<String, String> sys = new HashMap<>();
+        sys.put(Settings.APPS, "web");
+        sys.put("alipay.app.web.app-id", APP_ID);
+        sys.put("alipay.app.web.public-key", PUBLIC_KEY);
+        sys.put("alipay.app.web.default-charset", charset);
+        sys.put(Settings.DB_URL, DB_URL);
+        assertNames("alipay.app.web.default-charset", refused(sys));
+    }
+
+    @Test
+    void theSingleAppDefaultCharsetBesideAlipayAppsIsRefusedAsAmbiguous() {
+        Map<String, String> sys = new HashMap<>();
+        sys.put(Settings.APPS, "web");
+        sys.put("alipay.app.web.app-id", APP_ID);
+        sys.put("alipay.app.web.public-key", PUBLIC_KEY);
+        sys.put(Settings.DEFAULT_CHARSET, "gbk");
+        sys.put(Settings.DB_URL, DB_URL);
+        assertNames(Settings.DEFAULT_CHARSET, refused(sys));
     }
 }
