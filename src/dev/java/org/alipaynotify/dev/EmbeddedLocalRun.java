@@ -43,22 +43,32 @@ public final class EmbeddedLocalRun implements LocalRun {
     private EmbeddedMariaDb db;
 
     @Override
-    public Map<String, String> prepare(Set<String> configured) throws Exception {
-        if (configured.contains(Settings.APP_ID) && !configured.contains(Settings.CERT_PATH)
-                && !configured.contains(Settings.PUBLIC_KEY)) {
-            // A real app id with the sandbox certificate trusted would accept notifications signed by the sandbox
-            // key, which anyone with this checkout has, as that app's.
-            throw new SettingsException(Settings.APP_ID, "is set but neither " + Settings.CERT_PATH + " nor "
-                    + Settings.PUBLIC_KEY + " is: the local run trusts its sandbox certificate only for its own"
-                    + " sandbox app id. Set " + Settings.CERT_PATH + " or " + Settings.PUBLIC_KEY + " for this app id,"
-                    + " or leave " + Settings.APP_ID + " unset to use the sandbox");
+    public Map<String, String> standIns(Set<String> configured) {
+        refuseARealAppIdWithoutItsKey(configured);
+        Path home = home();
+        Map<String, String> standIns = new LinkedHashMap<>();
+        if (!configured.contains(Settings.DB_URL)) {
+            standIns.put(Settings.DB_URL, "jdbc:mysql://127.0.0.1:" + dbPort() + "/" + DATABASE);
         }
-        Path home = Path.of(System.getProperty(DIR_PROPERTY, DEFAULT_DIR)).toAbsolutePath().normalize();
+        if (!configured.contains(Settings.CERT_PATH) && !configured.contains(Settings.PUBLIC_KEY)) {
+            standIns.put(Settings.CERT_PATH, home.resolve("sandbox").resolve(SandboxKeys.CERT_FILE).toString());
+            standIns.put(Settings.APP_ID, SANDBOX_APP_ID);
+            if (!configured.contains(Settings.SELLER_ID)) {
+                standIns.put(Settings.SELLER_ID, SandboxKeys.PID);
+            }
+        }
+        return standIns;
+    }
+
+    @Override
+    public Map<String, String> prepare(Set<String> configured) throws Exception {
+        refuseARealAppIdWithoutItsKey(configured);
+        Path home = home();
         Map<String, String> defaults = new LinkedHashMap<>();
         LOG.warn("LOCAL RUN: development defaults for unset settings, from {} (never in a deployed WAR)", home);
 
         if (!configured.contains(Settings.DB_URL)) {
-            int port = Integer.parseInt(System.getProperty(DB_PORT_PROPERTY, "3307"));
+            int port = dbPort();
             long started = System.nanoTime();
             db = EmbeddedMariaDb.start(home.resolve("mariadb"), port);
             db.createDatabase(DATABASE);
@@ -98,6 +108,26 @@ public final class EmbeddedLocalRun implements LocalRun {
         if (db != null) {
             db.close();
             db = null;
+        }
+    }
+
+    private static Path home() {
+        return Path.of(System.getProperty(DIR_PROPERTY, DEFAULT_DIR)).toAbsolutePath().normalize();
+    }
+
+    private static int dbPort() {
+        return Integer.parseInt(System.getProperty(DB_PORT_PROPERTY, "3307"));
+    }
+
+    private static void refuseARealAppIdWithoutItsKey(Set<String> configured) {
+        if (configured.contains(Settings.APP_ID) && !configured.contains(Settings.CERT_PATH)
+                && !configured.contains(Settings.PUBLIC_KEY)) {
+            // A real app id with the sandbox certificate trusted would accept notifications signed by the sandbox
+            // key, which anyone with this checkout has, as that app's.
+            throw new SettingsException(Settings.APP_ID, "is set but neither " + Settings.CERT_PATH + " nor "
+                    + Settings.PUBLIC_KEY + " is: the local run trusts its sandbox certificate only for its own"
+                    + " sandbox app id. Set " + Settings.CERT_PATH + " or " + Settings.PUBLIC_KEY + " for this app id,"
+                    + " or leave " + Settings.APP_ID + " unset to use the sandbox");
         }
     }
 

@@ -14,6 +14,15 @@ public interface LocalRun extends AutoCloseable {
     String PROPERTY = "alipay-notify.local-run";
 
     /**
+     * Stand-in values for the keys {@link #prepare} will supply, so that every configured value can be checked before
+     * anything is installed or started; nothing is started, made or written here. Refuses (throws) a configuration
+     * the local run cannot serve.
+     *
+     * @param configured the keys the system properties, environment or properties file already set
+     */
+    Map<String, String> standIns(Set<String> configured);
+
+    /**
      * Prepares what the configuration leaves out and returns settings for those keys only.
      *
      * @param configured the keys the system properties, environment or properties file already set

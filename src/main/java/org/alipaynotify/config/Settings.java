@@ -78,6 +78,12 @@ public final class Settings {
             REFUSAL_RETENTION_DAYS, ORDER_LOOKUP_SQL, ORDER_ON_PAID_SQL, ORDER_ON_REFUNDED_SQL, ORDER_ON_FINISHED_SQL,
             ORDER_ON_CLOSED_SQL, ORDER_ON_ATTENTION_SQL, ORDER_ON_ZERO_ROWS, OPS_ALLOWED_NETWORKS,
             EVENTS_FORWARD_URL, EVENTS_SECRET, EVENTS_RETRY_SCHEDULE, EVENTS_TIMEOUT_MS, EVENTS_RETENTION_DAYS);
+    /**
+     * Environment variables of our prefix that belong to the tools around the webapp (the tests' database, the
+     * benchmarks, the simulator's local-run directory), not to its settings.
+     */
+    static final List<String> TOOL_ENV_PREFIXES = List.of(ENV_PREFIX + "TEST_", ENV_PREFIX + "BENCH_",
+            ENV_PREFIX + "LOCAL_");
 
     public enum SignType { RSA2, RSA }
 
@@ -189,6 +195,87 @@ public final class Settings {
             in.optional(key).ifPresent(v -> keys.add(key));
         }
         return keys;
+    }
+
+    /**
+     * A system property of ours ({@code alipay.*}, {@code db.*}, {@code notify.*}, {@code ops.*}, {@code order.*},
+     * {@code events.*}) or an environment variable {@code ALIPAY_NOTIFY_*} that is no setting: most likely a typo,
+     * which would otherwise be silently ignored while the default applies.
+     *
+     * @param source     "system property" or "environment variable"
+     * @param suggestion the nearest known name, or null
+     */
+    public record Unknown(String name, String source, String suggestion) {
+        public String describe() {
+            return source + " " + name + " is not a setting of alipay-notify"
+                    + (suggestion == null ? "" : " (did you mean " + suggestion + "?)");
+        }
+    }
+
+    /**
+     * The system properties and environment variables in our namespace that are no setting, in name order. The
+     * properties file is refused for the same when it loads; these two sources are shared with the container and
+     * other webapps, so the caller decides whether to warn or refuse.
+     */
+    public static List<Unknown> unknownKeys(Map<String, String> systemProperties, Map<String, String> environment) {
+        Lookup in = new Lookup(systemProperties, environment, Map.of());
+        Set<String> knownKeys = new TreeSet<>(KEYS);
+        knownKeys.addAll(in.appKeys());
+        Set<String> knownEnv = new TreeSet<>();
+        knownEnv.add(envName(CONFIG_FILE));
+        knownKeys.forEach(k -> knownEnv.add(envName(k)));
+        List<Unknown> unknown = new ArrayList<>();
+        for (String name : new TreeSet<>(systemProperties.keySet())) {
+            if (ours(name) && !knownKeys.contains(name)) {
+                unknown.add(new Unknown(name, "system property", nearest(name, knownKeys)));
+            }
+        }
+        for (String name : new TreeSet<>(environment.keySet())) {
+            if (name.startsWith(ENV_PREFIX) && !knownEnv.contains(name)
+                    && TOOL_ENV_PREFIXES.stream().noneMatch(name::startsWith)) {
+                unknown.add(new Unknown(name, "environment variable", nearest(name, knownEnv)));
+            }
+        }
+        return unknown;
+    }
+
+    /** The name among {@code known} a typo most likely meant: at most 3 edits away, else null. */
+    private static String nearest(String name, Set<String> known) {
+        String best = null;
+        int bestDistance = 4;
+        for (String k : known) {
+            int d = editDistance(name, k);
+            if (d < bestDistance) {
+                best = k;
+                bestDistance = d;
+            }
+        }
+        return best;
+    }
+
+    private static int editDistance(String a, String b) {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
+            }
+            int[] t = previous;
+            previous = current;
+            current = t;
+        }
+        return previous[b.length()];
+    }
+
+    /** The namespaces our keys live in; anything else in the same sources belongs to someone else. */
+    private static boolean ours(String name) {
+        return name.startsWith("alipay.") || name.startsWith("db.") || name.startsWith("notify.")
+                || name.startsWith("order.") || name.startsWith("ops.") || name.startsWith("events.");
     }
 
     public static Map<String, String> systemProperties() {
@@ -455,9 +542,7 @@ public final class Settings {
                 Path path = filePath;
                 Set<String> unknown = new TreeSet<>();
                 for (String name : file.stringPropertyNames()) {
-                    boolean ours = name.startsWith("alipay.") || name.startsWith("db.") || name.startsWith("notify.")
-                            || name.startsWith("order.") || name.startsWith("ops.") || name.startsWith("events.");
-                    if (ours && !KEYS.contains(name) && !isAppKey(name)) {
+                    if (ours(name) && !KEYS.contains(name) && !isAppKey(name)) {
                         unknown.add(name);
                     }
                 }
@@ -482,6 +567,20 @@ public final class Settings {
             String apps = raw(APPS);
             return apps != null && java.util.Arrays.stream(apps.split(",")).map(String::trim)
                     .anyMatch(rest.substring(0, dot)::equals);
+        }
+
+        /** Every alipay.app.NAME.SUFFIX key of the apps that alipay.apps names. */
+        Set<String> appKeys() {
+            Set<String> keys = new TreeSet<>();
+            String apps = raw(APPS);
+            if (apps != null) {
+                for (String name : apps.split(",")) {
+                    for (String suffix : AppSettings.SUFFIXES) {
+                        keys.add(APP_PREFIX + name.trim() + "." + suffix);
+                    }
+                }
+            }
+            return keys;
         }
 
         /** The value as given, blank included (a password may be blank). */

@@ -550,6 +550,77 @@ class SettingsTest {
         assertEquals("2021000000000003", s.apps().get(0).appId());
     }
 
+    // ---- names in our namespace that are no setting: typos a system property or variable would hide ----
+
+    @Test
+    void aMistypedSystemPropertyIsNamedWithTheKeyItProbablyMeant() {
+        List<Settings.Unknown> unknown = Settings.unknownKeys(minimalWith("alipay.signtype", "RSA"), Map.of());
+
+        assertEquals(1, unknown.size(), unknown.toString());
+        assertEquals("system property alipay.signtype is not a setting of alipay-notify (did you mean"
+                + " alipay.sign-type?)", unknown.get(0).describe());
+    }
+
+    @Test
+    void aMistypedEnvironmentVariableIsNamedWithTheVariableItProbablyMeant() {
+        Map<String, String> env = Map.of("ALIPAY_NOTIFY_SIGNTYPE", "RSA", "ALIPAY_NOTIFY_DB_URL", DB_URL,
+                "ALIPAY_NOTIFY_FROBNICATE", "1");
+
+        List<Settings.Unknown> unknown = Settings.unknownKeys(Map.of(), env);
+
+        assertEquals(List.of("environment variable ALIPAY_NOTIFY_FROBNICATE is not a setting of alipay-notify",
+                "environment variable ALIPAY_NOTIFY_SIGNTYPE is not a setting of alipay-notify (did you mean"
+                        + " ALIPAY_NOTIFY_SIGN_TYPE?)"),
+                unknown.stream().map(Settings.Unknown::describe).toList());
+    }
+
+    @Test
+    void everyKeyEachListedAppsKeysTheToolsVariablesAndOtherSoftwaresNamesAreKnownOrNotOurs() throws IOException {
+        String file = propertiesFile("").toString();
+        Map<String, String> sys = new HashMap<>();
+        Map<String, String> env = new HashMap<>();
+        for (String key : Settings.KEYS) {
+            sys.put(key, "x");
+            env.put(Settings.envName(key), "x");
+        }
+        sys.put(Settings.APPS, "web, mini");
+        for (String suffix : AppSettings.SUFFIXES) {
+            sys.put("alipay.app.web." + suffix, "x");
+            env.put(Settings.envName("alipay.app.mini." + suffix), "x");
+        }
+        sys.putAll(Map.of("alipay-notify.local-run", "true", "alipay-notify.config", file, "java.version", "17",
+                "jetty.http.port", "8080", "dbx.url", "other software", "notifyx", "1"));
+        env.putAll(Map.of("ALIPAY_NOTIFY_CONFIG", file, "ALIPAY_NOTIFY_TEST_DB_URL", "x",
+                "ALIPAY_NOTIFY_TEST_DB_USER", "x", "ALIPAY_NOTIFY_BENCH_DB_URL", "x", "ALIPAY_NOTIFY_LOCAL_DIR", "x",
+                "DB_URL", "other software", "PATH", "/usr/bin"));
+
+        assertEquals(List.of(), Settings.unknownKeys(sys, env));
+    }
+
+    @Test
+    void theKeysOfAnAppThatAlipayAppsDoesNotNameAreUnknown() {
+        Map<String, String> sys = Map.of(Settings.APPS, "web", "alipay.app.wbe.app-id", APP_ID);
+
+        List<Settings.Unknown> unknown = Settings.unknownKeys(sys, Map.of());
+
+        assertEquals(1, unknown.size(), unknown.toString());
+        assertEquals("alipay.app.web.app-id", unknown.get(0).suggestion());
+    }
+
+    @Test
+    void theLocalRunsRefusalNamesEveryUnknownNameInOneLine() {
+        List<Settings.Unknown> unknown = Settings.unknownKeys(minimalWith("alipay.signtype", "RSA"),
+                Map.of("ALIPAY_NOTIFY_POOL_SIZE", "4"));
+
+        SettingsException e = SettingsException.unknown(unknown);
+
+        assertEquals("alipay.signtype", e.key());
+        assertEquals("unknown settings are refused in the local run (a deployed webapp only warns): system property"
+                + " alipay.signtype is not a setting of alipay-notify (did you mean alipay.sign-type?); environment"
+                + " variable ALIPAY_NOTIFY_POOL_SIZE is not a setting of alipay-notify (did you mean"
+                + " ALIPAY_NOTIFY_DB_POOL_SIZE?)", e.getMessage());
+    }
+
     // ---- the charset of a notification that names none ----
 
     @Test
