@@ -41,16 +41,16 @@ public final class EmbeddedLocalRun implements LocalRun {
     public static final String DEFAULT_DIR = "target/local-run";
     public static final String SANDBOX_APP_ID = "9021000000000001";
     public static final String DATABASE = "alipay_notify";
-    /** Read by the simulator for its defaults. */
-    public static final String SANDBOX_PROPERTIES = "sandbox.properties";
 
     /** out_trade_no and total_amount of the demo orders. */
     public static final Map<String, String> DEMO_ORDERS = demoOrders();
     /**
-     * Set by the pom for jetty:run to the port Jetty will listen on ({@code -Djetty.http.port}, default 8080), so the
-     * local run can check it is free. Unset (the tests): not checked.
+     * Set by the pom for jetty:run to the port Jetty will listen on ({@code -Djetty.http.port}, default 8080): the
+     * local run checks it is free and tells the simulator where to post. Unset (the tests): neither.
      */
     public static final String HTTP_PORT_PROPERTY = "alipay-notify.local-http-port";
+    /** What the run trusts and where it listens, for the simulator; rewritten at every start. */
+    public static final String RUN_PROPERTIES = "local-run.properties";
     /** Held (FileChannel.tryLock) while a local run uses its directory, so a second one is refused at once. */
     static final String LOCK_FILE = "local-run.lock";
 
@@ -100,6 +100,7 @@ public final class EmbeddedLocalRun implements LocalRun {
                     + " (started in {} ms). This is the development default, NOT for production: set db.url.",
                     db.port(), DATABASE, home.resolve("mariadb/data"), (System.nanoTime() - started) / 1_000_000);
         }
+        Path sandboxKey = null;
         if (!configured.contains(Settings.CERT_PATH) && !configured.contains(Settings.PUBLIC_KEY)) {
             Path dir = home.resolve("sandbox");
             SandboxKeys keys = SandboxKeys.loadOrCreate(dir);
@@ -108,11 +109,11 @@ public final class EmbeddedLocalRun implements LocalRun {
             if (!configured.contains(Settings.SELLER_ID)) {
                 defaults.put(Settings.SELLER_ID, SandboxKeys.PID);
             }
-            writeSandboxProperties(dir, SANDBOX_APP_ID);
+            sandboxKey = dir.resolve(SandboxKeys.PRIVATE_KEY_FILE);
             LOG.warn("LOCAL RUN: SANDBOX MODE. Trusting the sandbox certificate {} (serial {}); its private key {}"
                     + " signs whatever the simulator sends. NOT for production: set alipay.cert-path.",
                     dir.resolve(SandboxKeys.CERT_FILE), keys.certificate().getSerialNumber().toString(16),
-                    dir.resolve(SandboxKeys.PRIVATE_KEY_FILE));
+                    sandboxKey);
             if (db != null) {
                 seedDemoOrders(defaults.get(Settings.DB_URL));
             }
@@ -121,6 +122,7 @@ public final class EmbeddedLocalRun implements LocalRun {
         if (example != null && !example.isBlank()) {
             defaults.putAll(example(example.strip(), configured, defaults.get(Settings.DB_URL)));
         }
+        writeRunProperties(home, defaults, sandboxKey, httpPort);
         return defaults;
     }
 
@@ -159,7 +161,6 @@ public final class EmbeddedLocalRun implements LocalRun {
         }
         throw new LocalRun.Refused(property + " must be a TCP port (1-65535), got '" + value + "'");
     }
-
 
     private static void refuseARealAppIdWithoutItsKey(Set<String> configured) {
         if (configured.contains(Settings.APP_ID) && !configured.contains(Settings.CERT_PATH)
@@ -217,6 +218,39 @@ public final class EmbeddedLocalRun implements LocalRun {
         }
     }
 
+    /**
+     * Tells the simulator what this run trusts, so it signs what the run accepts or says what is missing: the app
+     * id, the sign type and seller, the sandbox private key only when the sandbox certificate is trusted, and where
+     * the run listens. Rewritten at every start, so it never describes an earlier run.
+     */
+    private static void writeRunProperties(Path home, Map<String, String> defaults, Path sandboxKey, String httpPort)
+            throws IOException {
+        Properties p = new Properties();
+        try {
+            Settings settings = Settings.load(Settings.systemProperties(), System.getenv(), defaults);
+            org.alipaynotify.config.AppSettings app = settings.apps().get(0);
+            p.setProperty("app-id", app.appId());
+            p.setProperty("sign-type", app.signType().name());
+            if (!app.sellerIds().isEmpty()) {
+                p.setProperty("seller-id", app.sellerIds().iterator().next());
+            }
+            p.setProperty("trusts", sandboxKey != null ? "the sandbox certificate " + app.certPath().orElseThrow()
+                    : app.certPath().map(c -> Settings.CERT_PATH + "=" + c).orElse(Settings.PUBLIC_KEY + " (set)"));
+        } catch (RuntimeException e) {
+            // a setting the webapp refuses in a moment, with the reason: nothing the simulator could use
+            p.setProperty("trusts", "nothing: the run did not start (" + e.getMessage() + ")");
+        }
+        if (sandboxKey != null) {
+            p.setProperty("private-key", sandboxKey.toString());
+        }
+        if (httpPort != null && !httpPort.isBlank()) {
+            p.setProperty("url", "http://127.0.0.1:" + httpPort.strip() + "/alipay/notify");
+        }
+        try (OutputStream out = Files.newOutputStream(home.resolve(RUN_PROPERTIES))) {
+            p.store(out, "written by the local run (./mvnw jetty:run) at each start; read by bin/simulate");
+        }
+    }
+
     /** Applies the schema migrations (the webapp finds nothing left to do) and adds the demo orders that are missing. */
     static void seedDemoOrders(String url) throws Exception {
         try (Connection c = DriverManager.getConnection(url, "root", "")) {
@@ -271,18 +305,6 @@ public final class EmbeddedLocalRun implements LocalRun {
         LOG.warn("LOCAL RUN: example {}: your orders are in t_order (amounts in fen), demo orders {}; alipay-notify"
                 + " reaches them through {}", name, DEMO_ORDERS.keySet(), new java.util.TreeSet<>(settings.keySet()));
         return settings;
-    }
-
-    private static void writeSandboxProperties(Path dir, String appId) throws IOException {
-        Properties p = new Properties();
-        if (appId != null) {
-            p.setProperty("app-id", appId);
-        }
-        p.setProperty("seller-id", SandboxKeys.PID);
-        p.setProperty("private-key", dir.resolve(SandboxKeys.PRIVATE_KEY_FILE).toString());
-        try (OutputStream out = Files.newOutputStream(dir.resolve(SANDBOX_PROPERTIES))) {
-            p.store(out, "written by the local run (mvn jetty:run); read by bin/simulate");
-        }
     }
 
     private static Map<String, String> demoOrders() {

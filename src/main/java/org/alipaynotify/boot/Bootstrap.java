@@ -34,6 +34,7 @@ import org.alipaynotify.ops.Purge;
 import org.alipaynotify.request.BusinessChecker;
 import org.alipaynotify.request.NotifyEndpoint;
 import org.alipaynotify.request.NotifyPath;
+import org.alipaynotify.request.NotifyServlet;
 import org.alipaynotify.request.RefusalJournal;
 import org.alipaynotify.request.RequestReader;
 import org.alipaynotify.request.SignatureVerifier;
@@ -85,6 +86,8 @@ public final class Bootstrap implements ServletContextListener {
                 // Every configured value first: a typo must not wait for a database to be installed and started.
                 Settings.load(sys, env, localRun.standIns(configured), containerDataSource != null);
                 fallback = localRun.prepare(configured);
+                // Only here, never in a deployed WAR: each answer names its outcome and reason in headers.
+                context.setAttribute(NotifyServlet.EXPLAIN_ATTRIBUTE, Boolean.TRUE);
             }
             Settings settings = Settings.load(sys, env, fallback, containerDataSource != null);
             // At once: if a later step fails, health still answers "not started" to the configured networks only.
@@ -183,6 +186,7 @@ public final class Bootstrap implements ServletContextListener {
         context.removeAttribute(Health.ATTRIBUTE);
         context.removeAttribute(NotifyMetrics.ATTRIBUTE);
         context.removeAttribute(OpsAccessFilter.ATTRIBUTE);
+        context.removeAttribute(NotifyServlet.EXPLAIN_ATTRIBUTE);
         release();
         LOG.info("alipay-notify stopped");
         // Last: log4j-core lives in this webapp; its context and threads must go with it.

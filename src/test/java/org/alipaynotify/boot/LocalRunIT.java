@@ -27,6 +27,7 @@ import org.alipaynotify.config.SettingsException;
 import org.alipaynotify.dev.AlipaySigner;
 import org.alipaynotify.dev.EmbeddedLocalRun;
 import org.alipaynotify.dev.SandboxKeys;
+import org.alipaynotify.dev.Simulate;
 import org.alipaynotify.keys.AlipayKey;
 import org.alipaynotify.ledger.OrderMapping;
 import org.alipaynotify.ledger.Outbox;
@@ -269,5 +270,77 @@ class LocalRunIT {
         } finally {
             System.clearProperty(EmbeddedLocalRun.HTTP_PORT_PROPERTY);
         }
+    }
+
+    // ---- what the simulator is told: what this run trusts ----
+
+    private static Simulated simulate(String... args) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream ps = new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8);
+        int exit = Simulate.run(args, ps, ps);
+        return new Simulated(exit, out.toString(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    record Simulated(int exit, String out) {
+    }
+
+    @Test
+    void aRunTrustingARealAppsCertificateTellsTheSimulatorItsAppIdAndThatItHasNoKeyForIt() throws Exception {
+        SandboxKeys real = SandboxKeys.generate();
+        Path cert = real.writeCertificate(home.resolve("real.crt"));
+        Map<String, String> settings = Map.of(Settings.APP_ID, "2021000000000077", Settings.CERT_PATH,
+                cert.toString(), Settings.DB_URL, "jdbc:mysql://127.0.0.1:1/unused", Settings.SIGN_TYPE, "RSA");
+        settings.forEach(System::setProperty);
+        System.setProperty(EmbeddedLocalRun.HTTP_PORT_PROPERTY, "18123");
+        try (EmbeddedLocalRun run = new EmbeddedLocalRun()) {
+            assertEquals(Map.of(), run.prepare(Settings.configuredKeys(Settings.systemProperties(), Map.of())));
+        } finally {
+            settings.keySet().forEach(System::clearProperty);
+            System.clearProperty(EmbeddedLocalRun.HTTP_PORT_PROPERTY);
+        }
+        Path body = home.resolve("body.txt");
+
+        Simulated noKey = simulate("--local-dir", home.toString(), "--out", body.toString());
+        assertEquals(2, noKey.exit(), noKey.out());
+        assertTrue(noKey.out().contains("the local run in " + home + " trusts alipay.cert-path=" + cert
+                + " for app id 2021000000000077, not the sandbox certificate"), noKey.out());
+        assertTrue(noKey.out().contains("give --key"), noKey.out());
+
+        Path key = real.writePrivateKey(home.resolve("real-key.pem"));
+        Simulated withKey = simulate("--local-dir", home.toString(), "--key", key.toString(), "--out",
+                body.toString());
+        assertEquals(0, withKey.exit(), withKey.out());
+        assertTrue(withKey.out().contains("app_id=2021000000000077"), "the run's app id: " + withKey.out());
+        assertTrue(withKey.out().contains("sign_type=RSA\n"), "the run's sign type: " + withKey.out());
+        assertFalse(withKey.out().contains("POST"), "written, not posted: " + withKey.out());
+        java.util.Properties told = new java.util.Properties();
+        try (java.io.InputStream in = Files.newInputStream(home.resolve(EmbeddedLocalRun.RUN_PROPERTIES))) {
+            told.load(in);
+        }
+        assertEquals("http://127.0.0.1:18123/alipay/notify", told.getProperty("url"), "where jetty:run listens");
+        assertEquals(null, told.getProperty("private-key"), "no sandbox key for a real app");
+    }
+
+    @Test
+    void theSandboxRunTellsTheSimulatorItsKeyAndWhatItSignsIsWhatTheRunVerifies() throws Exception {
+        Set<String> configured = Set.of(Settings.DB_URL);
+        System.setProperty(Settings.DB_URL, "jdbc:mysql://127.0.0.1:1/unused");
+        Map<String, String> defaults;
+        try (EmbeddedLocalRun run = new EmbeddedLocalRun()) {
+            defaults = run.prepare(configured);
+        } finally {
+            System.clearProperty(Settings.DB_URL);
+        }
+        Path body = home.resolve("body.txt");
+        Simulated r = simulate("--local-dir", home.toString(), "--order", "demo-0002", "--out", body.toString());
+        assertEquals(0, r.exit(), r.out());
+        assertTrue(r.out().contains("total_amount=0.01"), "demo-0002's own amount: " + r.out());
+
+        Map<String, String> sys = new java.util.HashMap<>(defaults);
+        sys.put(Settings.DB_URL, "jdbc:mysql://127.0.0.1:1/unused");
+        AppSettings app = Settings.load(sys, Map.of()).apps().get(0);
+        Notification n = new BusinessChecker().check(new SignatureVerifier(Apps.of(App.load(app, 0,
+                Clock.systemUTC()))).verify(FormBodyParser.parse(Files.readAllBytes(body))));
+        assertEquals("demo-0002", n.outTradeNo());
     }
 }
