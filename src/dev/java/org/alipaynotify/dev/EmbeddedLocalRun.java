@@ -131,6 +131,8 @@ public final class EmbeddedLocalRun implements LocalRun {
         if (db != null) {
             db.close();
             db = null;
+            LOG.info("LOCAL RUN: embedded MariaDB stopped; its data stays in {} for the next start (./mvnw clean"
+                    + " deletes it)", home().resolve("mariadb/data"));
         }
         if (lockChannel != null) {
             try {
