@@ -665,4 +665,68 @@ class SettingsTest {
         sys.put(Settings.DB_URL, DB_URL);
         assertNames(Settings.DEFAULT_CHARSET, refused(sys));
     }
+
+    // ---- the operators' sample, deploy/alipay-notify.properties ----
+
+    private static final Path SAMPLE = Path.of("deploy/alipay-notify.properties");
+
+    /** The sample with the commented-out settings lines that {@code keep} accepts uncommented. */
+    private Path uncommented(java.util.function.Predicate<String> keep) throws IOException {
+        StringBuilder b = new StringBuilder();
+        for (String line : Files.readAllLines(SAMPLE, StandardCharsets.UTF_8)) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("#([a-z][a-z0-9.-]*) = ?(.*)").matcher(line);
+            b.append(m.matches() && keep.test(m.group(1)) ? m.group(1) + "=" + m.group(2) : line).append('\n');
+        }
+        Path file = dir.resolve("uncommented.properties");
+        Files.writeString(file, b, StandardCharsets.UTF_8);
+        return file;
+    }
+
+    private static boolean severalApps(String key) {
+        return key.equals(Settings.APPS) || key.startsWith(Settings.APP_PREFIX);
+    }
+
+    @Test
+    void theSamplePropertiesFileNamesEveryKeyCommentedOut() throws IOException {
+        String sample = Files.readString(SAMPLE, StandardCharsets.UTF_8);
+        for (String key : Settings.KEYS) {
+            assertTrue(sample.contains("\n#" + key + " = "), "deploy/alipay-notify.properties lacks " + key);
+        }
+        for (String suffix : AppSettings.SUFFIXES) {
+            assertTrue(sample.contains("\n#alipay.app.web." + suffix + " = ")
+                    || sample.contains("\n#alipay.app.mini." + suffix + " = "), "no app key ending in " + suffix);
+        }
+        Settings asShipped = Settings.load(minimalWith(Settings.CONFIG_FILE, SAMPLE.toString()), Map.of());
+        assertEquals(APP_ID, asShipped.apps().get(0).appId(), "nothing is set by the sample as shipped");
+    }
+
+    @Test
+    void theSamplesValuesLoadAndItsDefaultsAreTheCodes() throws IOException {
+        Path single = uncommented(k -> !severalApps(k) && !k.equals(Settings.PUBLIC_KEY));
+        Settings s = Settings.load(Map.of(Settings.CONFIG_FILE, single.toString()), Map.of());
+        Settings defaults = Settings.load(minimal(), Map.of());
+
+        assertEquals(defaults.apps().get(0).signType(), s.apps().get(0).signType());
+        assertEquals(defaults.apps().get(0).defaultCharset(), s.apps().get(0).defaultCharset());
+        assertEquals(defaults.certReloadSeconds(), s.certReloadSeconds());
+        assertEquals(defaults.poolSize(), s.poolSize());
+        assertEquals(defaults.initSchema(), s.initSchema());
+        assertEquals(defaults.connectionTimeoutMs(), s.connectionTimeoutMs());
+        assertEquals(defaults.lockWaitTimeoutSeconds(), s.lockWaitTimeoutSeconds());
+        assertEquals(defaults.maxBodyBytes(), s.maxBodyBytes());
+        assertEquals(defaults.retentionDays(), s.retentionDays());
+        assertEquals(defaults.refusalRetentionDays(), s.refusalRetentionDays());
+        assertEquals(defaults.refusalRecordsPerSecond(), s.refusalRecordsPerSecond());
+        assertEquals(defaults.orderZeroRowsFail(), s.orderZeroRowsFail());
+        assertEquals(defaults.eventsRetrySchedule(), s.eventsRetrySchedule());
+        assertEquals(defaults.eventsTimeoutMs(), s.eventsTimeoutMs());
+        assertEquals(defaults.eventsRetentionDays(), s.eventsRetentionDays());
+        assertEquals(defaults.opsAllowedNetworks().toString(), s.opsAllowedNetworks().toString());
+        assertEquals(Settings.ORDER_SQL_KEYS.size(), s.orderSql().size(), "every order statement is in the sample");
+
+        Path several = uncommented(k -> !k.startsWith("alipay.") || severalApps(k)
+                || k.equals(Settings.CERT_RELOAD_SECONDS));
+        assertEquals(List.of("web", "mini"), Settings.load(Map.of(Settings.CONFIG_FILE, several.toString()), Map.of())
+                .apps().stream().map(AppSettings::name).toList());
+    }
 }
