@@ -43,7 +43,14 @@ public final class AlipaySigner {
 
     /** The sign value for these params; the charset comes from the params' own charset field (utf-8 if absent). */
     public String sign(Map<String, String> params, String algorithm) {
-        Charset charset = Charset.forName(params.getOrDefault("charset", "utf-8"));
+        return sign(params, algorithm, charsetOf(params));
+    }
+
+    /**
+     * The sign value over the content's bytes in {@code charset}, whatever the params' charset field says: an older
+     * GBK app's notifications carry no charset field and are signed over GBK bytes.
+     */
+    public String sign(Map<String, String> params, String algorithm, Charset charset) {
         try {
             Signature s = Signature.getInstance(algorithm);
             s.initSign(key);
@@ -61,22 +68,35 @@ public final class AlipaySigner {
 
     /** A copy of params with sign and sign_type added; {@code RSA2} is SHA256withRSA, {@code RSA} SHA1withRSA. */
     public Map<String, String> signed(Map<String, String> params, String signType) {
+        return signed(params, signType, charsetOf(params));
+    }
+
+    /** As {@link #signed(Map, String)}, over the content's bytes in {@code charset}. */
+    public Map<String, String> signed(Map<String, String> params, String signType, Charset charset) {
         Map<String, String> out = new LinkedHashMap<>(params);
         out.remove("sign");
         out.remove("sign_type");
         out.put("sign_type", signType);
-        out.put("sign", sign(out, signType.equals("RSA") ? "SHA1withRSA" : "SHA256withRSA"));
+        out.put("sign", sign(out, signType.equals("RSA") ? "SHA1withRSA" : "SHA256withRSA", charset));
         return out;
     }
 
     /** The form body, encoded in the params' own charset. */
     public static byte[] formBody(Map<String, String> params) {
-        Charset charset = Charset.forName(params.getOrDefault("charset", "utf-8"));
+        return formBody(params, charsetOf(params));
+    }
+
+    /** The form body with every key and value percent-encoded in {@code charset}. */
+    public static byte[] formBody(Map<String, String> params, Charset charset) {
         List<String> parts = new ArrayList<>();
         for (Map.Entry<String, String> e : params.entrySet()) {
             parts.add(URLEncoder.encode(e.getKey(), charset) + "=" + URLEncoder.encode(e.getValue(), charset));
         }
         // The encoded form is pure ASCII whatever the charset.
         return String.join("&", parts).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
+    private static Charset charsetOf(Map<String, String> params) {
+        return Charset.forName(params.getOrDefault("charset", "utf-8"));
     }
 }

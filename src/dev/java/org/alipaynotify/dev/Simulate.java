@@ -22,6 +22,8 @@ import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
+import static org.alipaynotify.request.NotifyServlet.OUTCOME_HEADER;
+import static org.alipaynotify.request.NotifyServlet.REASON_HEADER;
 
 /**
  * The notification simulator, {@code stripe trigger} for Alipay: signs a trade notification the way Alipay does
@@ -36,17 +38,20 @@ public final class Simulate {
     private static final DateTimeFormatter ALIPAY_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
     private static final String USAGE = String.join("\n",
             "usage: bin/simulate [options]",
-            "  --url URL            where to post (default http://127.0.0.1:8080/alipay/notify)",
+            "  --url URL            where to post (default: where the local run listens, else",
+            "                       http://127.0.0.1:8080/alipay/notify)",
             "  --order NO           out_trade_no (default demo-0001)",
-            "  --amount YUAN        total_amount (default 88.80, the amount of demo-0001)",
+            "  --amount YUAN        total_amount (default: the demo order's amount, demo-0001 88.80, demo-0002 0.01,",
+            "                       demo-0003 1999.00, demo-0004 66.60, demo-0005 100.00; required for other orders)",
             "  --status STATE       trade_status: TRADE_SUCCESS (default), TRADE_FINISHED, TRADE_CLOSED, WAIT_BUYER_PAY",
             "  --refund-fee YUAN    cumulative refunded amount (adds gmt_refund and out_biz_no)",
-            "  --charset CS         utf-8 (default) or gbk",
+            "  --charset CS         utf-8 (default) or gbk; signed over bytes in it even when --set charset=",
+            "                       removes the field (an older GBK app's notification)",
             "  --notify-id ID       (default: a new one; reuse one to simulate a redelivery)",
-            "  --app-id ID          (default: the local run's sandbox app id)",
-            "  --seller-id PID      (default: the sandbox PID)",
-            "  --key FILE           PKCS#8 private key, PEM or base64 (default: the sandbox key)",
-            "  --sign-type T        RSA2 (default, SHA256withRSA) or RSA (SHA1withRSA)",
+            "  --app-id ID          (default: the app id the local run serves)",
+            "  --seller-id PID      (default: the local run's seller id, else the sandbox PID)",
+            "  --key FILE           PKCS#8 private key, PEM or base64 (default: the local run's sandbox key)",
+            "  --sign-type T        RSA2 (SHA256withRSA) or RSA (SHA1withRSA); default: the local run's, else RSA2",
             "  --set KEY=VALUE      add or replace a field, repeatable (an empty value removes it)",
             "  --retry              redeliver on Alipay's schedule (4m 10m 10m 1h 2h 6h 15h), compressed,",
             "                       until the answer is exactly 'success'",
@@ -77,9 +82,11 @@ public final class Simulate {
             return 0;
         }
         try {
+            o.useLocalRun();
             Map<String, String> params = o.params();
-            Map<String, String> signed = new AlipaySigner(o.privateKey()).signed(params, o.signType);
-            byte[] body = AlipaySigner.formBody(signed);
+            java.nio.charset.Charset charset = java.nio.charset.Charset.forName(o.charset);
+            Map<String, String> signed = new AlipaySigner(o.privateKey()).signed(params, o.signType, charset);
+            byte[] body = AlipaySigner.formBody(signed, charset);
             out.println("Notification (" + o.charset + ", " + o.signType + "):");
             new TreeMap<>(signed).forEach((k, v) -> out.println("  " + k + "=" + v));
             if (o.out != null) {
@@ -93,9 +100,15 @@ public final class Simulate {
                 return concurrent(client, o, body, out);
             }
             int tries = o.retry ? ALIPAY_RETRY_INTERVALS.size() + 1 : 1;
+            boolean explained = false;
+            boolean answered = false;
             for (int attempt = 1; attempt <= tries; attempt++) {
-                String answer = deliver(client, o.url, body, "try " + attempt + "/" + tries, out);
-                if ("success".equals(answer)) {
+                Delivery d = deliver(client, o.url, body, "try " + attempt + "/" + tries, out);
+                if (d.answered()) {
+                    answered = true;
+                    explained |= d.explained();
+                }
+                if ("success".equals(d.body())) {
                     return 0;
                 }
                 if (attempt < tries) {
@@ -105,7 +118,13 @@ public final class Simulate {
                     Thread.sleep(wait.toMillis());
                 }
             }
-            out.println("No 'success' answer: Alipay would give up now.");
+            if (answered && !explained) {
+                out.println("(The reason is in the webapp's log line for notify_id=" + signed.get("notify_id")
+                        + "; only the local run names it in the answer.)");
+            }
+            out.println(o.retry ? "No 'success' answer after " + tries + " tries: Alipay would give up now."
+                    : "No 'success' answer: Alipay would deliver it again " + ALIPAY_RETRY_INTERVALS.size()
+                            + " times over about 25 hours (--retry plays that schedule, compressed).");
             return 1;
         } catch (IOException e) {
             err.println("simulate: " + e.getMessage());
@@ -116,17 +135,31 @@ public final class Simulate {
         }
     }
 
-    private static String deliver(HttpClient client, URI url, byte[] body, String label, PrintStream out)
+    /** One try: the answer's body (null: none), and whether the webapp named its outcome (the local run does). */
+    record Delivery(String body, boolean explained) {
+        boolean answered() {
+            return body != null;
+        }
+    }
+
+    private static Delivery deliver(HttpClient client, URI url, byte[] body, String label, PrintStream out)
             throws InterruptedException {
         long started = System.nanoTime();
         try {
             HttpResponse<String> r = client.send(request(url, body), HttpResponse.BodyHandlers.ofString());
             out.println("  " + label + ": HTTP " + r.statusCode() + " '" + r.body() + "' ("
                     + (System.nanoTime() - started) / 1_000_000 + " ms)");
-            return r.body();
+            java.util.Optional<String> outcome = r.headers().firstValue(OUTCOME_HEADER);
+            outcome.ifPresent(name -> out.println("    " + name + ": "
+                    + r.headers().firstValue(REASON_HEADER).orElse("")));
+            return new Delivery(r.body(), outcome.isPresent());
+        } catch (java.net.ConnectException e) {
+            out.println("  " + label + ": no answer: nothing listens at " + url + " (" + e + "). Start the local run"
+                    + " first (./mvnw jetty:run, then wait for \"alipay-notify ... ready\"), or check --url.");
+            return new Delivery(null, false);
         } catch (IOException e) {
             out.println("  " + label + ": no answer (" + e + ")");
-            return null;
+            return new Delivery(null, false);
         }
     }
 
@@ -157,9 +190,9 @@ public final class Simulate {
     }
 
     static final class Options {
-        URI url = URI.create("http://127.0.0.1:8080/alipay/notify");
+        URI url;
         String order = "demo-0001";
-        String amount = "88.80";
+        String amount;
         String status = "TRADE_SUCCESS";
         String refundFee;
         String charset = "utf-8";
@@ -167,7 +200,7 @@ public final class Simulate {
         String appId;
         String sellerId;
         Path key;
-        String signType = "RSA2";
+        String signType;
         Map<String, String> set = new LinkedHashMap<>();
         boolean retry;
         long timeScale = 1000;
@@ -175,6 +208,9 @@ public final class Simulate {
         Path out;
         Path localDir = Path.of(System.getProperty(EmbeddedLocalRun.DIR_PROPERTY, EmbeddedLocalRun.DEFAULT_DIR));
         boolean help;
+        /** What the local run wrote about itself (local-run.properties); empty when there is none. */
+        Properties run = new Properties();
+        boolean runFound;
 
         static Options parse(String[] args) {
             Options o = new Options();
@@ -213,10 +249,38 @@ public final class Simulate {
             if (!o.charset.equals("utf-8") && !o.charset.equals("gbk")) {
                 throw new IllegalArgumentException("--charset must be utf-8 or gbk");
             }
-            if (!o.signType.equals("RSA2") && !o.signType.equals("RSA")) {
+            if (o.signType != null && !o.signType.equals("RSA2") && !o.signType.equals("RSA")) {
                 throw new IllegalArgumentException("--sign-type must be RSA2 or RSA");
             }
+            if (o.amount == null) {
+                // another amount than the order's is an AMOUNT_MISMATCH, which is not what a plain call means
+                o.amount = EmbeddedLocalRun.DEMO_ORDERS.get(o.order);
+                if (o.amount == null && !o.help) {
+                    throw new IllegalArgumentException("--amount is required for " + o.order + ", which is not a"
+                            + " demo order (" + EmbeddedLocalRun.DEMO_ORDERS + ")");
+                }
+            }
             return o;
+        }
+
+        /**
+         * Takes what the options leave open from what the local run wrote about itself: where it listens, the app
+         * id, seller id and sign type it serves.
+         */
+        void useLocalRun() throws IOException {
+            Path file = localDir.resolve(EmbeddedLocalRun.RUN_PROPERTIES);
+            if (Files.isRegularFile(file)) {
+                try (InputStream in = Files.newInputStream(file)) {
+                    run.load(in);
+                }
+                runFound = true;
+            }
+            if (url == null) {
+                url = URI.create(run.getProperty("url", "http://127.0.0.1:8080/alipay/notify"));
+            }
+            if (signType == null) {
+                signType = run.getProperty("sign-type", "RSA2");
+            }
         }
 
         static String tradeNoOf(String order) {
@@ -230,17 +294,9 @@ public final class Simulate {
         }
 
         Map<String, String> params() throws IOException {
-            Properties sandbox = new Properties();
-            Path sandboxFile = localDir.resolve("sandbox").resolve(EmbeddedLocalRun.SANDBOX_PROPERTIES);
-            if (Files.isRegularFile(sandboxFile)) {
-                try (InputStream in = Files.newInputStream(sandboxFile)) {
-                    sandbox.load(in);
-                }
-            }
-            String app = appId != null ? appId : sandbox.getProperty("app-id");
+            String app = appId != null ? appId : run.getProperty("app-id");
             if (app == null) {
-                throw new IOException("no --app-id, and no sandbox app id in " + sandboxFile
-                        + " (start the local run first: mvn jetty:run)");
+                throw new IOException("no --app-id, and " + noRun());
             }
             LocalDateTime now = LocalDateTime.now(java.time.ZoneId.of("Asia/Shanghai"));
             // One order, one trade: Alipay's trade_no stays the same through payment, refunds and close (another
@@ -262,7 +318,7 @@ public final class Simulate {
             p.put("receipt_amount", amount);
             p.put("buyer_pay_amount", amount);
             p.put("app_id", app);
-            p.put("seller_id", sellerId != null ? sellerId : sandbox.getProperty("seller-id", SandboxKeys.PID));
+            p.put("seller_id", sellerId != null ? sellerId : run.getProperty("seller-id", SandboxKeys.PID));
             p.put("gmt_payment", now.minusSeconds(25).format(ALIPAY_TIME));
             p.put("notify_time", now.format(ALIPAY_TIME));
             p.put("version", "1.0");
@@ -291,12 +347,36 @@ public final class Simulate {
         }
 
         PrivateKey privateKey() throws IOException {
-            Path file = key != null ? key : localDir.resolve("sandbox").resolve(SandboxKeys.PRIVATE_KEY_FILE);
+            if (key != null) {
+                if (!Files.isRegularFile(key)) {
+                    throw new IOException("no private key at " + key);
+                }
+                return SandboxKeys.readPrivateKey(key);
+            }
+            if (!runFound) {
+                throw new IOException("no --key, and " + noRun());
+            }
+            String sandboxKey = run.getProperty("private-key");
+            if (sandboxKey == null) {
+                throw new IOException("the local run in " + localDir + " trusts " + run.getProperty("trusts", "a key")
+                        + " for app id " + run.getProperty("app-id", "?") + ", not the sandbox certificate, so there is"
+                        + " no key to sign with by default: give --key with the private key of that certificate"
+                        + " or public key (a test key pair of your own; Alipay's private key is nobody's), or start"
+                        + " the local run without " + org.alipaynotify.config.Settings.CERT_PATH + " and "
+                        + org.alipaynotify.config.Settings.PUBLIC_KEY + " to use the sandbox");
+            }
+            Path file = Path.of(sandboxKey);
             if (!Files.isRegularFile(file)) {
-                throw new IOException("no private key at " + file + (key == null
-                        ? " (start the local run first, mvn jetty:run, or give --key)" : ""));
+                throw new IOException("the sandbox private key " + file + " named in " + localDir.resolve(
+                        EmbeddedLocalRun.RUN_PROPERTIES) + " is gone: start the local run again (./mvnw jetty:run)"
+                        + " to make a new one, or give --key");
             }
             return SandboxKeys.readPrivateKey(file);
+        }
+
+        private String noRun() {
+            return "no local run has started in " + localDir + " (" + EmbeddedLocalRun.RUN_PROPERTIES + " is"
+                    + " missing): start it first with ./mvnw jetty:run, or give --url, --key and --app-id";
         }
 
         private static String value(String[] args, int i, String option) {

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceConfigurationError;
+import java.util.Set;
 import java.util.ServiceLoader;
 import javax.sql.DataSource;
 import org.alipaynotify.Text;
@@ -34,6 +35,7 @@ import org.alipaynotify.recovery.Recovery;
 import org.alipaynotify.request.BusinessChecker;
 import org.alipaynotify.request.NotifyEndpoint;
 import org.alipaynotify.request.NotifyPath;
+import org.alipaynotify.request.NotifyServlet;
 import org.alipaynotify.request.RefusalJournal;
 import org.alipaynotify.request.RequestReader;
 import org.alipaynotify.request.SignatureVerifier;
@@ -68,11 +70,28 @@ public final class Bootstrap implements ServletContextListener {
             Map<String, String> sys = Settings.systemProperties();
             Map<String, String> env = System.getenv();
             Map<String, String> fallback = Map.of();
-            if (Boolean.parseBoolean(sys.get(LocalRun.PROPERTY))) {
+            boolean local = Boolean.parseBoolean(sys.get(LocalRun.PROPERTY));
+            if (local) {
                 localRun = findLocalRun();
-                fallback = localRun.prepare(Settings.configuredKeys(sys, env));
+            }
+            List<Settings.Unknown> unknown = Settings.unknownKeys(sys, env);
+            if (local && !unknown.isEmpty()) {
+                throw SettingsException.unknown(unknown);
+            }
+            // A deployed webapp shares system properties and environment with the container and its other webapps,
+            // so a name of theirs in our namespace must not stop it: a typo of ours is then at least said.
+            for (Settings.Unknown u : unknown) {
+                LOG.warn("{}: ignored", u.describe());
             }
             DataSource containerDataSource = Database.lookupContainerDataSource();
+            if (localRun != null) {
+                Set<String> configured = Settings.configuredKeys(sys, env);
+                // Every configured value first: a typo must not wait for a database to be installed and started.
+                Settings.load(sys, env, localRun.standIns(configured), containerDataSource != null);
+                fallback = localRun.prepare(configured);
+                // Only here, never in a deployed WAR: each answer names its outcome and reason in headers.
+                context.setAttribute(NotifyServlet.EXPLAIN_ATTRIBUTE, Boolean.TRUE);
+            }
             Settings settings = Settings.load(sys, env, fallback, containerDataSource != null);
             // At once: if a later step fails, health still answers "not started" to the configured networks only.
             context.setAttribute(OpsAccessFilter.ATTRIBUTE, settings.opsAllowedNetworks());
@@ -158,7 +177,7 @@ public final class Bootstrap implements ServletContextListener {
                             + " connections" : "container DataSource",
                     orders.custom() ? "your table (" + orders.keys() + ")" : "alipay_order"
                             + (orders.keys().isEmpty() ? "" : " with " + orders.keys()));
-        } catch (SettingsException | CannotStart e) {
+        } catch (SettingsException | CannotStart | LocalRun.Refused e) {
             release();
             String why = Text.maskSecrets(e.getMessage());
             LOG.error("alipay-notify cannot start: {}", why);
@@ -179,6 +198,7 @@ public final class Bootstrap implements ServletContextListener {
         context.removeAttribute(Health.ATTRIBUTE);
         context.removeAttribute(NotifyMetrics.ATTRIBUTE);
         context.removeAttribute(OpsAccessFilter.ATTRIBUTE);
+        context.removeAttribute(NotifyServlet.EXPLAIN_ATTRIBUTE);
         release();
         LOG.info("alipay-notify stopped");
         // Last: log4j-core lives in this webapp; its context and threads must go with it.

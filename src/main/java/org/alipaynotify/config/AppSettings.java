@@ -13,10 +13,11 @@ import java.util.Set;
  *                      keys are this plus {@code app-id}, {@code cert-path} ... (see {@link #key})
  * @param publicKeyFile the properties file the public key was read from, when it was (so it can be re-read for a
  *                      new key); else null
+ * @param defaultCharset the charset of a notification without a charset field (one of {@link Settings#CHARSETS})
  */
 public record AppSettings(String name, String appId, Set<String> sellerIds, Path certPathOrNull,
         String publicKeyOrNull, Path publicKeyFile, Settings.SignType signType, String keyPrefix,
-        Path appPrivateKeyPath, Path appCertPath, Path alipayRootCertPath) {
+        Path appPrivateKeyPath, Path appCertPath, Path alipayRootCertPath, String defaultCharset) {
 
     public static final String APP_ID = "app-id";
     public static final String SELLER_ID = "seller-id";
@@ -29,9 +30,10 @@ public record AppSettings(String name, String appId, Set<String> sellerIds, Path
     public static final String APP_CERT_PATH = "app-cert-path";
     /** Certificate mode, for gateway requests: Alipay's root certificate (its serial goes with a request). */
     public static final String ALIPAY_ROOT_CERT_PATH = "root-cert-path";
+    public static final String DEFAULT_CHARSET = "default-charset";
     /** What follows {@code alipay.app.NAME.}; the implicit app's keys are {@code alipay.} plus the same. */
     public static final Set<String> SUFFIXES = Set.of(APP_ID, SELLER_ID, CERT_PATH, PUBLIC_KEY, SIGN_TYPE,
-            APP_PRIVATE_KEY_PATH, APP_CERT_PATH, ALIPAY_ROOT_CERT_PATH);
+            APP_PRIVATE_KEY_PATH, APP_CERT_PATH, ALIPAY_ROOT_CERT_PATH, DEFAULT_CHARSET);
 
     /** The full key of one of this app's settings, e.g. {@code alipay.app.web.cert-path}. */
     public String key(String suffix) {

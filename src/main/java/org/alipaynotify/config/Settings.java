@@ -33,6 +33,10 @@ public final class Settings {
     public static final String PUBLIC_KEY = "alipay.public-key";
     public static final String SIGN_TYPE = "alipay.sign-type";
     public static final String CERT_RELOAD_SECONDS = "alipay.cert-reload-seconds";
+    /** The charset of a notification that names none (older GBK apps send no charset field and sign GBK bytes). */
+    public static final String DEFAULT_CHARSET = "alipay.default-charset";
+    /** The charsets Alipay uses, lower case: what a body's charset field and the default-charset settings may name. */
+    public static final List<String> CHARSETS = List.of("utf-8", "gbk", "gb2312", "gb18030");
     public static final String DB_URL = "db.url";
     public static final String DB_USER = "db.user";
     public static final String DB_PASSWORD = "db.password";
@@ -84,7 +88,7 @@ public final class Settings {
 
     /** Every key this application reads; a properties file holding another key of ours is a typo and refused. */
     public static final List<String> KEYS = List.of(APPS, APP_ID, SELLER_ID, CERT_PATH, PUBLIC_KEY, SIGN_TYPE,
-            CERT_RELOAD_SECONDS, DB_URL,
+            DEFAULT_CHARSET, CERT_RELOAD_SECONDS, DB_URL,
             DB_USER, DB_PASSWORD, DB_POOL_SIZE, DB_INIT_SCHEMA, DB_CONNECTION_TIMEOUT_MS,
             DB_LOCK_WAIT_TIMEOUT_SECONDS, MAX_BODY_BYTES, RETENTION_DAYS, REFUSAL_RECORDS_PER_SECOND,
             REFUSAL_RETENTION_DAYS, ORDER_LOOKUP_SQL, ORDER_ON_PAID_SQL, ORDER_ON_REFUNDED_SQL, ORDER_ON_FINISHED_SQL,
@@ -92,6 +96,12 @@ public final class Settings {
             EVENTS_FORWARD_URL, EVENTS_SECRET, EVENTS_RETRY_SCHEDULE, EVENTS_TIMEOUT_MS, EVENTS_RETENTION_DAYS,
             APP_PRIVATE_KEY_PATH, APP_CERT_PATH, ALIPAY_ROOT_CERT_PATH, QUERY_ENABLED, QUERY_GATEWAY_URL,
             QUERY_TIMEOUT_MS, QUERY_PER_MINUTE, BILL_ENABLED, BILL_RUN_AT, WAITING_ALERT_MINUTES);
+    /**
+     * Environment variables of our prefix that belong to the tools around the webapp (the tests' database, the
+     * benchmarks, the simulator's local-run directory), not to its settings.
+     */
+    static final List<String> TOOL_ENV_PREFIXES = List.of(ENV_PREFIX + "TEST_", ENV_PREFIX + "BENCH_",
+            ENV_PREFIX + "LOCAL_");
 
     public enum SignType { RSA2, RSA }
 
@@ -247,6 +257,88 @@ public final class Settings {
         return keys;
     }
 
+    /**
+     * A system property of ours ({@code alipay.*}, {@code db.*}, {@code notify.*}, {@code ops.*}, {@code order.*},
+     * {@code events.*}) or an environment variable {@code ALIPAY_NOTIFY_*} that is no setting: most likely a typo,
+     * which would otherwise be silently ignored while the default applies.
+     *
+     * @param source     "system property" or "environment variable"
+     * @param suggestion the nearest known name, or null
+     */
+    public record Unknown(String name, String source, String suggestion) {
+        public String describe() {
+            return source + " " + name + " is not a setting of alipay-notify"
+                    + (suggestion == null ? "" : " (did you mean " + suggestion + "?)");
+        }
+    }
+
+    /**
+     * The system properties and environment variables in our namespace that are no setting, in name order. The
+     * properties file is refused for the same when it loads; these two sources are shared with the container and
+     * other webapps, so the caller decides whether to warn or refuse.
+     */
+    public static List<Unknown> unknownKeys(Map<String, String> systemProperties, Map<String, String> environment) {
+        Lookup in = new Lookup(systemProperties, environment, Map.of());
+        Set<String> knownKeys = new TreeSet<>(KEYS);
+        knownKeys.addAll(in.appKeys());
+        Set<String> knownEnv = new TreeSet<>();
+        knownEnv.add(envName(CONFIG_FILE));
+        knownKeys.forEach(k -> knownEnv.add(envName(k)));
+        List<Unknown> unknown = new ArrayList<>();
+        for (String name : new TreeSet<>(systemProperties.keySet())) {
+            if (ours(name) && !knownKeys.contains(name)) {
+                unknown.add(new Unknown(name, "system property", nearest(name, knownKeys)));
+            }
+        }
+        for (String name : new TreeSet<>(environment.keySet())) {
+            if (name.startsWith(ENV_PREFIX) && !knownEnv.contains(name)
+                    && TOOL_ENV_PREFIXES.stream().noneMatch(name::startsWith)) {
+                unknown.add(new Unknown(name, "environment variable", nearest(name, knownEnv)));
+            }
+        }
+        return unknown;
+    }
+
+    /** The name among {@code known} a typo most likely meant: at most 3 edits away, else null. */
+    private static String nearest(String name, Set<String> known) {
+        String best = null;
+        int bestDistance = 4;
+        for (String k : known) {
+            int d = editDistance(name, k);
+            if (d < bestDistance) {
+                best = k;
+                bestDistance = d;
+            }
+        }
+        return best;
+    }
+
+    private static int editDistance(String a, String b) {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
+            }
+            int[] t = previous;
+            previous = current;
+            current = t;
+        }
+        return previous[b.length()];
+    }
+
+    /** The namespaces our keys live in; anything else in the same sources belongs to someone else. */
+    private static boolean ours(String name) {
+        return name.startsWith("alipay.") || name.startsWith("db.") || name.startsWith("notify.")
+                || name.startsWith("order.") || name.startsWith("ops.") || name.startsWith("events.")
+                || name.startsWith("query.") || name.startsWith("bill.");
+    }
+
     public static Map<String, String> systemProperties() {
         return asMap(System.getProperties());
     }
@@ -261,7 +353,7 @@ public final class Settings {
             return List.of(parseApp(in, "default", "alipay."));
         }
         for (String single : List.of(APP_ID, SELLER_ID, CERT_PATH, PUBLIC_KEY, SIGN_TYPE, APP_PRIVATE_KEY_PATH,
-                APP_CERT_PATH, ALIPAY_ROOT_CERT_PATH)) {
+                APP_CERT_PATH, ALIPAY_ROOT_CERT_PATH, DEFAULT_CHARSET)) {
             if (in.optional(single).isPresent()) {
                 throw new SettingsException(single, "is set beside " + APPS + ": give each app's settings as "
                         + APP_PREFIX + "NAME." + single.substring("alipay.".length()));
@@ -313,6 +405,12 @@ public final class Settings {
                     + SettingsException.describe(publicKeyKey) + in.formerNameHint(publicKeyKey)
                     + " is required: the Alipay public-key certificate file, or the Alipay public key in base64");
         }
+        String charsetKey = prefix + AppSettings.DEFAULT_CHARSET;
+        String charset = in.optional(charsetKey).orElse("utf-8").toLowerCase(Locale.ROOT);
+        if (!CHARSETS.contains(charset)) {
+            throw new SettingsException(charsetKey, "must be one of " + String.join(", ", CHARSETS) + ", got '"
+                    + charset + "'");
+        }
         String st = in.optional(signTypeKey).orElse("RSA2");
         SignType signType;
         try {
@@ -324,7 +422,7 @@ public final class Settings {
                 key.isPresent() && in.fromFile(publicKeyKey) ? in.filePath : null, signType, prefix,
                 in.optional(prefix + AppSettings.APP_PRIVATE_KEY_PATH).map(Path::of).orElse(null),
                 in.optional(prefix + AppSettings.APP_CERT_PATH).map(Path::of).orElse(null),
-                in.optional(prefix + AppSettings.ALIPAY_ROOT_CERT_PATH).map(Path::of).orElse(null));
+                in.optional(prefix + AppSettings.ALIPAY_ROOT_CERT_PATH).map(Path::of).orElse(null), charset);
     }
 
     /** A deployment without configuration hears about every missing key at once, not one per restart. */
@@ -544,9 +642,7 @@ public final class Settings {
                 Path path = filePath;
                 Set<String> unknown = new TreeSet<>();
                 for (String name : file.stringPropertyNames()) {
-                    boolean ours = name.startsWith("alipay.") || name.startsWith("db.") || name.startsWith("notify.")
-                            || name.startsWith("order.") || name.startsWith("ops.") || name.startsWith("events.") || name.startsWith("query.") || name.startsWith("bill.");
-                    if (ours && !KEYS.contains(name) && !isAppKey(name)) {
+                    if (ours(name) && !KEYS.contains(name) && !isAppKey(name)) {
                         unknown.add(name);
                     }
                 }
@@ -571,6 +667,20 @@ public final class Settings {
             String apps = raw(APPS);
             return apps != null && java.util.Arrays.stream(apps.split(",")).map(String::trim)
                     .anyMatch(rest.substring(0, dot)::equals);
+        }
+
+        /** Every alipay.app.NAME.SUFFIX key of the apps that alipay.apps names. */
+        Set<String> appKeys() {
+            Set<String> keys = new TreeSet<>();
+            String apps = raw(APPS);
+            if (apps != null) {
+                for (String name : apps.split(",")) {
+                    for (String suffix : AppSettings.SUFFIXES) {
+                        keys.add(APP_PREFIX + name.trim() + "." + suffix);
+                    }
+                }
+            }
+            return keys;
         }
 
         /** The value as given, blank included (a password may be blank). */

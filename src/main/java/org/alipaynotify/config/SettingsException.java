@@ -13,6 +13,25 @@ public final class SettingsException extends RuntimeException {
         this.key = key;
     }
 
+    /** A message said as it is; {@code unused} only tells this constructor from the public ones. */
+    private SettingsException(String key, String message, boolean unused) {
+        super(message);
+        this.key = key;
+    }
+
+    /**
+     * Names that are no setting at all (typos among the system properties or environment variables): the message is
+     * said as it is, since such a name has no environment twin to add.
+     */
+    public static SettingsException unknown(java.util.List<Settings.Unknown> unknown) {
+        StringBuilder b = new StringBuilder("unknown settings are refused in the local run (a deployed webapp only"
+                + " warns): ");
+        for (int i = 0; i < unknown.size(); i++) {
+            b.append(i == 0 ? "" : "; ").append(unknown.get(i).describe());
+        }
+        return new SettingsException(unknown.get(0).name(), b.toString(), true);
+    }
+
     public String key() {
         return key;
     }

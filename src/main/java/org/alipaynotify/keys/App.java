@@ -12,14 +12,22 @@ public final class App {
     private final Set<String> sellerIds;
     private final Settings.SignType signType;
     private final Supplier<AlipayKey> keys;
+    private final String defaultCharset;
 
     public App(String name, String appId, Set<String> sellerIds, Settings.SignType signType,
             Supplier<AlipayKey> keys) {
+        this(name, appId, sellerIds, signType, keys, "utf-8");
+    }
+
+    /** @param defaultCharset the charset of this app's notifications that name none (see alipay.default-charset) */
+    public App(String name, String appId, Set<String> sellerIds, Settings.SignType signType,
+            Supplier<AlipayKey> keys, String defaultCharset) {
         this.name = name;
         this.appId = appId;
         this.sellerIds = Set.copyOf(sellerIds);
         this.signType = signType;
         this.keys = keys;
+        this.defaultCharset = defaultCharset;
     }
 
     /**
@@ -33,7 +41,8 @@ public final class App {
     /** The app as its settings describe it, its key loaded and checked now. */
     public static App load(AppSettings s, int reloadSeconds, java.time.Clock clock) {
         AlipayKey key = AlipayKey.load(s, clock);
-        return new App(s.name(), s.appId(), s.sellerIds(), s.signType(), KeySource.of(key, s, reloadSeconds, clock));
+        return new App(s.name(), s.appId(), s.sellerIds(), s.signType(), KeySource.of(key, s, reloadSeconds, clock),
+                s.defaultCharset());
     }
 
     /** The name in the settings ({@code default} for the single-app keys): the {@code app} of logs and metrics. */
@@ -52,6 +61,11 @@ public final class App {
 
     public Settings.SignType signType() {
         return signType;
+    }
+
+    /** The charset of this app's notifications that carry no charset field: they are decoded and verified in it. */
+    public String defaultCharset() {
+        return defaultCharset;
     }
 
     public AlipayKey key() {

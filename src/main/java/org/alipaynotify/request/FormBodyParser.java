@@ -12,14 +12,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import org.alipaynotify.Outcome;
 import org.alipaynotify.Refused;
 import org.alipaynotify.Text;
+import org.alipaynotify.config.Settings;
 
 /**
  * Step 2, parse: decodes an {@code application/x-www-form-urlencoded} body with the charset that the body itself names
- * in its {@code charset} field, as Alipay signs it. We never use {@code request.getParameter*}: it merges the query
- * string into the form and decodes with the container's charset, both of which break signatures.
+ * in its {@code charset} field, as Alipay signs it (without that field: the charset configured for the app the body
+ * claims, utf-8 by default; older GBK apps send none and sign GBK bytes). We never use
+ * {@code request.getParameter*}: it merges the query string into the form and decodes with the container's charset,
+ * both of which break signatures.
  *
  * <p>{@code +} is a space and {@code %2B} a literal {@code +}. Refused: duplicate keys, malformed escapes, a segment
  * without {@code =}, an empty key, bytes that are not valid in the charset, a charset we do not accept. Empty
@@ -27,16 +31,30 @@ import org.alipaynotify.Text;
  */
 public final class FormBodyParser {
     static final String CHARSET_FIELD = "charset";
+    static final String APP_ID_FIELD = "app_id";
     static final String DEFAULT_CHARSET = "utf-8";
     /** Charsets Alipay uses; names compared case-insensitively. */
-    private static final List<String> ACCEPTED = List.of("utf-8", "gbk", "gb2312", "gb18030");
+    private static final List<String> ACCEPTED = Settings.CHARSETS;
 
     private FormBodyParser() {
     }
 
+    /** As {@link #parse(byte[], Function)} with utf-8 for a body without a charset field. */
     public static NotifyForm parse(byte[] body) throws Refused {
+        return parse(body, appId -> DEFAULT_CHARSET);
+    }
+
+    /**
+     * @param defaultCharset the charset of a body without a charset field, given the app_id it claims (null when it
+     *                       claims none); the app_id's value is ASCII in every accepted charset, so it is read before
+     *                       anything is decoded
+     */
+    public static NotifyForm parse(byte[] body, Function<String, String> defaultCharset) throws Refused {
         List<byte[][]> pairs = split(body);
         String charsetName = findCharset(pairs);
+        if (charsetName == null) {
+            charsetName = defaultCharset.apply(rawValue(pairs, APP_ID_FIELD));
+        }
         Charset charset = Charset.forName(charsetName);
         Map<String, String> fields = new LinkedHashMap<>();
         for (byte[][] pair : pairs) {
@@ -89,7 +107,7 @@ public final class FormBodyParser {
             }
         }
         if (found == null || found.isEmpty()) {
-            return DEFAULT_CHARSET;
+            return null;
         }
         String lower = found.trim().toLowerCase(Locale.ROOT);
         if (!ACCEPTED.contains(lower)) {
@@ -97,6 +115,16 @@ public final class FormBodyParser {
                     + "' is not one of " + ACCEPTED);
         }
         return lower;
+    }
+
+    /** The first value of the field, its bytes as Latin-1 (exact for ASCII), or null. */
+    private static String rawValue(List<byte[][]> pairs, String field) {
+        for (byte[][] pair : pairs) {
+            if (field.equals(new String(pair[0], StandardCharsets.ISO_8859_1))) {
+                return new String(pair[1], StandardCharsets.ISO_8859_1);
+            }
+        }
+        return null;
     }
 
     private static int indexOf(byte[] b, byte x, int from, int to) {

@@ -8,8 +8,8 @@ import java.util.Map;
  * together with the exact bytes that arrived.
  *
  * @param fields      decoded keys and values, unmodifiable, insertion order
- * @param charsetName the charset as the notification named it ({@code utf-8} when absent); the SDK encodes the signed
- *                    content with it
+ * @param charsetName the charset as the notification named it (when it names none: the app's
+ *                    {@code default-charset}, utf-8 unless configured); the SDK encodes the signed content with it
  * @param charset     the same, resolved
  * @param rawBody     the body exactly as received, signature included
  */

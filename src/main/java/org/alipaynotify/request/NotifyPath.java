@@ -44,7 +44,7 @@ public final class NotifyPath {
         int reached = 0;
         t[0] = System.nanoTime();
         try {
-            form = FormBodyParser.parse(body);
+            form = FormBodyParser.parse(body, verifier::defaultCharset);
             t[++reached] = System.nanoTime();
             VerifiedNotification verified = verifier.verify(form);
             verifiedOk = true;

@@ -27,8 +27,17 @@ public final class NotifyServlet extends HttpServlet {
     /** One line per request; see README.md, "Logs". */
     static final Logger NOTIFY_LOG = LogManager.getLogger("org.alipaynotify.notify");
     private static final Logger LOG = LogManager.getLogger(NotifyServlet.class);
+    /**
+     * Set (to {@code Boolean.TRUE}) by the local run alone: each answer then names its outcome and reason in the
+     * headers {@link #OUTCOME_HEADER} and {@link #REASON_HEADER}, so the simulator can say why without the log. A
+     * deployed webapp never does: the reasons would tell whoever can reach the URL what we checked.
+     */
+    public static final String EXPLAIN_ATTRIBUTE = NotifyServlet.class.getName() + ".explain";
+    public static final String OUTCOME_HEADER = "Alipay-Notify-Outcome";
+    public static final String REASON_HEADER = "Alipay-Notify-Reason";
 
     private transient NotifyEndpoint endpoint;
+    private boolean explain;
 
     @Override
     public void init() throws ServletException {
@@ -36,6 +45,7 @@ public final class NotifyServlet extends HttpServlet {
         if (endpoint == null) {
             throw new UnavailableException("alipay-notify did not start; see the log for the setting to fix");
         }
+        explain = Boolean.TRUE.equals(getServletContext().getAttribute(EXPLAIN_ATTRIBUTE));
     }
 
     @Override
@@ -63,6 +73,10 @@ public final class NotifyServlet extends HttpServlet {
         boolean logged = true;
         if (!outcome.acknowledged() && (result == null || !result.recorded())) {
             logged = endpoint.journal().record(remote, outcome, reason, body, form, result != null && result.verified());
+        }
+        if (explain) {
+            response.setHeader(OUTCOME_HEADER, outcome.name());
+            response.setHeader(REASON_HEADER, ascii(Text.printable(reason, 300)));
         }
         answer(response, outcome);
         long elapsed = System.nanoTime() - started;
@@ -103,6 +117,19 @@ public final class NotifyServlet extends HttpServlet {
             NOTIFY_LOG.log(levelOf(outcome), "notify_id={} out_trade_no={} trade_status={} outcome={} reason=\"{}\""
                             + " elapsed_ms={} remote={} app={}", fields.values().toArray());
         }
+    }
+
+    /** A header value is Latin-1 at best: anything beyond ASCII is written as a Java escape. */
+    private static String ascii(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (char c : s.toCharArray()) {
+            if (c < 0x20 || c > 0x7e) {
+                b.append(String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
     }
 
     private static String field(NotifyForm form, String key) {

@@ -90,6 +90,18 @@ public final class SignatureVerifier {
         return app;
     }
 
+    /**
+     * The charset of a body without a charset field: that of the app the body claims (the only app with the
+     * single-app settings), utf-8 for an app we do not serve (refused as such once parsed).
+     *
+     * @param claimedAppId the app_id as found in the raw body, or null
+     */
+    String defaultCharset(String claimedAppId) {
+        App single = apps.single();
+        App app = single != null ? single : apps.byAppId(claimedAppId);
+        return app == null ? FormBodyParser.DEFAULT_CHARSET : app.defaultCharset();
+    }
+
     /** The name of the app whose key checks this form (a claim until verified), or "-" when none would. */
     String appName(NotifyForm form) {
         App single = apps.single();

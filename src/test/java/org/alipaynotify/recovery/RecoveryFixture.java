@@ -73,11 +73,11 @@ final class RecoveryFixture {
         Path key = appKeys.writePrivateKey(dir.resolve("app-private-key.pem"));
         if (!certMode) {
             return new AppSettings("default", APP_ID, Set.of(), null, alipay.publicKeyBase64(), null,
-                    Settings.SignType.RSA2, "alipay.", key, null, null);
+                    Settings.SignType.RSA2, "alipay.", key, null, null, "utf-8");
         }
         return new AppSettings("default", APP_ID, Set.of(), alipay.writeCertificate(dir.resolve("alipay.crt")), null,
                 null, Settings.SignType.RSA2, "alipay.", key, appKeys.writeCertificate(dir.resolve("app.crt")),
-                SandboxKeys.generate().writeCertificate(dir.resolve("root.crt")));
+                SandboxKeys.generate().writeCertificate(dir.resolve("root.crt")), "utf-8");
     }
 
     static Gateway gateway(FakeAlipayGateway fake, AppSettings s, int timeoutMs) {

@@ -215,4 +215,50 @@ class FormBodyParserTest {
 
         assertThrows(UnsupportedOperationException.class, () -> form.fields().put("b", "2"));
     }
+
+    // ---- a body without a charset field: the charset its app is configured with ----
+
+    private static final Charset GBK = Charset.forName("GBK");
+
+    @Test
+    void withoutACharsetFieldTheBodyIsReadInTheDefaultCharsetOfTheAppItClaims() throws Refused {
+        byte[] body = ascii("app_id=2021000000000002&subject=" + enc(CHINESE, GBK));
+        List<String> asked = new java.util.ArrayList<>();
+
+        NotifyForm form = FormBodyParser.parse(body, appId -> {
+            asked.add(appId);
+            return "2021000000000002".equals(appId) ? "gbk" : "utf-8";
+        });
+
+        assertEquals(List.of("2021000000000002"), asked, "the claimed app_id, read before decoding");
+        assertEquals(CHINESE, form.get("subject"));
+        assertEquals("gbk", form.charsetName(), "what the signature is then checked in");
+        assertEquals(GBK, form.charset());
+    }
+
+    @Test
+    void aCharsetFieldWinsOverTheDefault() throws Refused {
+        byte[] body = ascii("charset=utf-8&subject=" + enc(CHINESE, StandardCharsets.UTF_8));
+
+        NotifyForm form = FormBodyParser.parse(body, appId -> "gbk");
+
+        assertEquals(CHINESE, form.get("subject"));
+        assertEquals("utf-8", form.charsetName());
+    }
+
+    @Test
+    void aBodyClaimingNoAppGetsTheDefaultForNoApp() throws Refused {
+        List<String> asked = new java.util.ArrayList<>();
+        FormBodyParser.parse(ascii("subject=x"), appId -> {
+            asked.add(appId);
+            return "utf-8";
+        });
+        assertEquals(java.util.Collections.singletonList(null), asked);
+    }
+
+    @Test
+    void aGbkBodyWithoutCharsetIsRefusedWhenTheDefaultIsUtf8() {
+        // what happened to older GBK apps' notifications before alipay.default-charset
+        assertEquals(Outcome.MALFORMED_BODY, refusal(ascii("subject=" + enc(CHINESE, GBK))));
+    }
 }

@@ -305,4 +305,32 @@ class SignatureVerifierTest {
         NotifyForm noApp = FormBodyParser.parse(AlipaySigner.formBody(apps.web.signed(p)));
         assertEquals(Outcome.MISSING_FIELD, assertThrows(Refused.class, () -> apps.verifier.verify(noApp)).outcome());
     }
+
+    @Test
+    void aNotificationWithoutCharsetIsReadAndVerifiedInTheDefaultCharsetOfItsApp() throws Exception {
+        AlipayKey key = AlipayKey.fromPublicKey("alipay.public-key", keys.publicKeyBase64());
+        SignatureVerifier verifier = new SignatureVerifier(new Apps(java.util.List.of(
+                new App("web", "2021000000000001", java.util.Set.of(), Settings.SignType.RSA2,
+                        KeySource.fixed(key)),
+                new App("legacy", "2021000000000002", java.util.Set.of(), Settings.SignType.RSA2,
+                        KeySource.fixed(key), "gbk"))));
+        java.nio.charset.Charset gbk = java.nio.charset.Charset.forName("GBK");
+        Map<String, String> p = Notifications.tradeSuccess("order-1", "1.00");
+        p.remove("charset");
+        p.put("subject", "龙井茶 一斤");
+        p.put("app_id", "2021000000000002");
+        byte[] legacy = AlipaySigner.formBody(signer.signed(p, "RSA2", gbk), gbk);
+
+        NotifyForm form = FormBodyParser.parse(legacy, verifier::defaultCharset);
+        VerifiedNotification verified = verifier.verify(form);
+
+        assertEquals("legacy", verified.app().name());
+        assertEquals("龙井茶 一斤", form.get("subject"));
+        assertEquals("gbk", form.charsetName());
+
+        p.put("app_id", "2021000000000001");
+        byte[] web = AlipaySigner.formBody(signer.signed(p, "RSA2", gbk), gbk);
+        assertEquals(Outcome.MALFORMED_BODY, assertThrows(Refused.class,
+                () -> FormBodyParser.parse(web, verifier::defaultCharset)).outcome(), "the other app's is utf-8");
+    }
 }

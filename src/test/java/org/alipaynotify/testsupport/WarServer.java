@@ -7,7 +7,9 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import javax.sql.DataSource;
 import org.eclipse.jetty.ee10.plus.webapp.EnvConfiguration;
@@ -45,6 +47,35 @@ public final class WarServer implements AutoCloseable {
      */
     public static synchronized WarServer start(Map<String, String> settings, DataSource containerDataSource)
             throws Exception {
+        return start(settings, containerDataSource, null);
+    }
+
+    /**
+     * The built WAR as {@code ./mvnw jetty:run} runs the project: the local run's classes (src/dev, compiled into
+     * target/test-classes) and the development-only BouncyCastle jars on the webapp's own class path, and
+     * {@code alipay-notify.local-run=true}, so its defaults fill the settings left unset.
+     *
+     * @param localDir the local run's directory ({@code alipay-notify.local-dir})
+     */
+    public static synchronized WarServer startLocalRun(Map<String, String> settings, Path localDir)
+            throws Exception {
+        Map<String, String> all = new HashMap<>(settings);
+        all.put("alipay-notify.local-run", "true");
+        all.put("alipay-notify.local-dir", localDir.toString());
+        List<String> extra = new ArrayList<>();
+        extra.add(Path.of("target", "test-classes").toAbsolutePath().toString());
+        for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            String name = Path.of(entry).getFileName().toString();
+            // SandboxKeys makes certificates with bcpkix; in the webapp's loader it must link to the WAR's bcprov
+            if (name.startsWith("bcpkix-") || name.startsWith("bcutil-")) {
+                extra.add(entry);
+            }
+        }
+        return start(all, null, String.join(",", extra));
+    }
+
+    private static WarServer start(Map<String, String> settings, DataSource containerDataSource,
+            String extraClasspath) throws Exception {
         Path war = Path.of(System.getProperty("alipay-notify.test.war", "target/alipay-notify.war"));
         if (!Files.isRegularFile(war)) {
             throw new IllegalStateException(war + " is missing: run the integration tests with mvn verify");
@@ -61,6 +92,9 @@ public final class WarServer implements AutoCloseable {
             webapp.setWar(war.toString());
             webapp.setContextPath("/");
             webapp.setThrowUnavailableOnStartupException(false);
+            if (extraClasspath != null) {
+                webapp.setExtraClasspath(extraClasspath);
+            }
             if (containerDataSource != null) {
                 webapp.addConfiguration(new EnvConfiguration(), new PlusConfiguration(), new JndiConfiguration());
                 // an EnvEntry is bound into java:comp/env without a resource-ref in web.xml (see web.xml for why)
