@@ -44,6 +44,7 @@ public final class Relay implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(Relay.class);
     private static final DateTimeFormatter UTC_MILLIS = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
     static final int BATCH = 10;
+    private static final int ER_LOCK_DEADLOCK = 1213;
     private static final long STATS_EVERY_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private static final String CANDIDATES = "SELECT seq, id, aggregateid, type, payload, attempts"
@@ -171,7 +172,18 @@ public final class Relay implements AutoCloseable {
                     }
                 }
                 c.commit();
-            } catch (SQLException | RuntimeException e) {
+            } catch (SQLException e) {
+                c.rollback();
+                if (e.getErrorCode() != ER_LOCK_DEADLOCK) {
+                    throw e;
+                }
+                // Several instances on a Galera cluster: a node sees no row lock of the others, so two instances
+                // claim the same events and the later commit fails certification. Nothing was claimed: the next
+                // pass (in a second) looks again. A deadlock on a single server ends the same way.
+                LOG.info("Event relay: another instance claimed the same events first (error 1213, a Galera"
+                        + " certification conflict or a deadlock); looking again in a second");
+                return List.of();
+            } catch (RuntimeException e) {
                 c.rollback();
                 throw e;
             } finally {
