@@ -130,13 +130,19 @@ public final class Database {
         config.setConnectionTimeout(s.connectionTimeoutMs());
         // Set on every new connection alike, so no pooled connection carries a different value.
         config.setConnectionInitSql("SET SESSION innodb_lock_wait_timeout = " + s.lockWaitTimeoutSeconds());
+        boolean galera;
         try {
-            boolean galera = isGaleraNode(split.url(), config.getUsername(), config.getPassword(),
-                    s.connectionTimeoutMs());
-            (galera ? GALERA_DRIVER_PROPERTIES : DRIVER_PROPERTIES).forEach(config::addDataSourceProperty);
-            extraDriverProperties.forEach(config::addDataSourceProperty);
+            galera = isGaleraNode(split.url(), config.getUsername(), config.getPassword(), s.connectionTimeoutMs());
+        } catch (SQLException | RuntimeException unreachable) {
+            // The pool's own start-up below reports it, as it always did. Should the server answer the pool after
+            // all, and be a Galera node, the start-up check (requireSafeStatementsOnGalera) refuses to go on.
+            galera = false;
+        }
+        (galera ? GALERA_DRIVER_PROPERTIES : DRIVER_PROPERTIES).forEach(config::addDataSourceProperty);
+        extraDriverProperties.forEach(config::addDataSourceProperty);
+        try {
             return new HikariDataSource(config);
-        } catch (SQLException | RuntimeException e) {
+        } catch (RuntimeException e) {
             Throwable root = e;
             while (root.getCause() != null) {
                 root = root.getCause();
@@ -246,12 +252,13 @@ public final class Database {
             return;
         }
         if (Boolean.TRUE.equals(serverSide)) {
-            throw new CannotStart("the database is a Galera node (wsrep_on=ON) and the container's DataSource uses"
-                    + " server-side prepared statements (useServerPrepStmts=true): MariaDB can then lose the"
-                    + " deadlock error of a transaction that another node's write set aborted and commit the rest of"
-                    + " it, so a notification would be answered success with part of its change missing: set"
-                    + " useServerPrepStmts=false on the DataSource (deploy/tomcat/context.xml: dataSource."
-                    + "useServerPrepStmts) and start again (SCALING.md, \"Galera\")");
+            throw new CannotStart("the database is a Galera node (wsrep_on=ON) and the connections use server-side"
+                    + " prepared statements (useServerPrepStmts=true): MariaDB can then lose the deadlock error of a"
+                    + " transaction that another node's write set aborted and commit the rest of it, so a"
+                    + " notification would be answered success with part of its change missing. A container's"
+                    + " DataSource: set useServerPrepStmts=false on it (deploy/tomcat/context.xml: dataSource."
+                    + "useServerPrepStmts). The webapp's own pool: the server did not answer when the pool was"
+                    + " built; start again (SCALING.md, \"Galera\")");
         }
         LOG.info("The database is a Galera node (wsrep_on=ON): client-side prepared statements, conflicts with"
                 + " other nodes answered 503 and redelivered (SCALING.md, \"Galera\")");
