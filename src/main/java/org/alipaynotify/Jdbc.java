@@ -16,7 +16,19 @@ public final class Jdbc {
         T on(Connection c) throws SQLException;
     }
 
+    private static final int ER_LOCK_DEADLOCK = 1213;
+    private static final int ER_TRANSACTION_ROLLBACK_DURING_COMMIT = 3101;
+
     private Jdbc() {
+    }
+
+    /**
+     * Another transaction won: a deadlock on one server, a certification conflict on Galera (also 1213, at any
+     * statement or at COMMIT; a duplicate key inserted on two nodes at once is one too), Group Replication's 3101.
+     * Nothing of ours was written; trying again is right.
+     */
+    public static boolean lostConflict(SQLException e) {
+        return e.getErrorCode() == ER_LOCK_DEADLOCK || e.getErrorCode() == ER_TRANSACTION_ROLLBACK_DURING_COMMIT;
     }
 
     /** All of the work commits, or none of it: a claim that reads rows and leases them. */

@@ -13,6 +13,11 @@ final class Latencies {
         this.wallNanos = wallNanos;
     }
 
+    /** Every time, in nanoseconds (sorted): lets several runs at once be merged into one. */
+    long[] nanos() {
+        return sorted.clone();
+    }
+
     int count() {
         return sorted.length;
     }

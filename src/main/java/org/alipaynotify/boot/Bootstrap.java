@@ -114,6 +114,7 @@ public final class Bootstrap implements ServletContextListener {
             }
             try (Connection c = dataSource.getConnection()) {
                 Database.requireWritableBinlogFormat(c);
+                Database.requireSafeStatementsOnGalera(c);
                 Migrations migrations = Migrations.fromWebapp(event.getServletContext());
                 if (settings.initSchema()) {
                     List<Integer> applied = migrations.apply(c);

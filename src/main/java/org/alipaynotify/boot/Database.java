@@ -46,6 +46,26 @@ public final class Database {
             "prepStmtCacheSqlLimit", "2048",
             "useLocalSessionState", "true");
 
+    /**
+     * The same settings on a MariaDB Galera node (wsrep_on=ON), except client-side prepared statements. Found by
+     * deploy/test-galera.sh and reproduced on its own ({@code GaleraAbortRepro}, RELIABILITY.md, 15.4): with
+     * server-side prepared statements, a transaction aborted by another node's write set (a brute-force abort) was
+     * rolled back without the deadlock error reaching the client (MariaDB 10.11.19, galera 26.4.23; the abort
+     * apparently landing while the server prepared or closed a statement, commands that cannot carry an error): the
+     * statements that followed ran in a new transaction, and COMMIT committed them. A notification's first writes
+     * silently gone, the rest committed, and the answer "success". With the text protocol every command carries
+     * the error: 0 partial commits in 1,000 rounds of the reproducer, against 2 in 400 (cached) and 135 in 400.
+     */
+    static final Map<String, String> GALERA_DRIVER_PROPERTIES;
+
+    static {
+        Map<String, String> galera = new java.util.HashMap<>(DRIVER_PROPERTIES);
+        galera.put("useServerPrepStmts", "false");
+        GALERA_DRIVER_PROPERTIES = Map.copyOf(galera);
+    }
+
+    private static final int ER_UNKNOWN_SYSTEM_VARIABLE = 1193;
+
     private Database() {
     }
 
@@ -110,7 +130,15 @@ public final class Database {
         config.setConnectionTimeout(s.connectionTimeoutMs());
         // Set on every new connection alike, so no pooled connection carries a different value.
         config.setConnectionInitSql("SET SESSION innodb_lock_wait_timeout = " + s.lockWaitTimeoutSeconds());
-        DRIVER_PROPERTIES.forEach(config::addDataSourceProperty);
+        boolean galera;
+        try {
+            galera = isGaleraNode(split.url(), config.getUsername(), config.getPassword(), s.connectionTimeoutMs());
+        } catch (SQLException | RuntimeException unreachable) {
+            // The pool's own start-up below reports it, as it always did. Should the server answer the pool after
+            // all, and be a Galera node, the start-up check (requireSafeStatementsOnGalera) refuses to go on.
+            galera = false;
+        }
+        (galera ? GALERA_DRIVER_PROPERTIES : DRIVER_PROPERTIES).forEach(config::addDataSourceProperty);
         extraDriverProperties.forEach(config::addDataSourceProperty);
         try {
             return new HikariDataSource(config);
@@ -168,6 +196,72 @@ public final class Database {
                         + " [mysqld] in its configuration file, or SET GLOBAL binlog_format=ROW, then start again");
             }
         }
+    }
+
+    /**
+     * Asks the server, on a connection of its own made the way the pool will make them, whether it is a Galera node
+     * with replication on: then the pool gets {@link #GALERA_DRIVER_PROPERTIES}.
+     */
+    private static boolean isGaleraNode(String url, String user, String password, int timeoutMs)
+            throws SQLException {
+        java.util.Properties p = new java.util.Properties();
+        if (user != null) {
+            p.setProperty("user", user);
+        }
+        if (password != null) {
+            p.setProperty("password", password);
+        }
+        p.setProperty("connectTimeout", Integer.toString(timeoutMs));
+        // the driver itself, not DriverManager: a driver in WEB-INF/lib is not "suitable" to DriverManager on Tomcat
+        try (Connection c = new com.mysql.cj.jdbc.Driver().connect(url, p)) {
+            if (c == null) {
+                throw new SQLException("not a jdbc:mysql: URL");
+            }
+            return galera(c);
+        }
+    }
+
+    /** Whether the server is a Galera node with replication on (wsrep_on); false for MySQL and plain MariaDB. */
+    static boolean galera(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT @@wsrep_on")) {
+            return rs.next() && rs.getInt(1) == 1;
+        } catch (SQLException e) {
+            if (e.getErrorCode() == ER_UNKNOWN_SYSTEM_VARIABLE) {
+                return false; // MySQL, or a MariaDB built without wsrep
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * On a Galera node, refuses connections that use server-side prepared statements (see
+     * {@link #GALERA_DRIVER_PROPERTIES}): our own pool never does there; a container's DataSource may
+     * ({@code deploy/tomcat/context.xml} turns them on for a single server). Logs what it found.
+     */
+    static void requireSafeStatementsOnGalera(Connection c) throws SQLException {
+        if (!galera(c)) {
+            return;
+        }
+        Boolean serverSide = null;
+        try {
+            serverSide = c.unwrap(com.mysql.cj.jdbc.JdbcConnection.class).getPropertySet()
+                    .getBooleanProperty(com.mysql.cj.conf.PropertyKey.useServerPrepStmts).getValue();
+        } catch (SQLException | RuntimeException notConnectorJ) {
+            LOG.warn("The database is a Galera node (wsrep_on=ON) and the driver is not MySQL Connector/J: make sure"
+                    + " it does not use server-side prepared statements (SCALING.md, \"Galera\")");
+            return;
+        }
+        if (Boolean.TRUE.equals(serverSide)) {
+            throw new CannotStart("the database is a Galera node (wsrep_on=ON) and the connections use server-side"
+                    + " prepared statements (useServerPrepStmts=true): MariaDB can then lose the deadlock error of a"
+                    + " transaction that another node's write set aborted and commit the rest of it, so a"
+                    + " notification would be answered success with part of its change missing. A container's"
+                    + " DataSource: set useServerPrepStmts=false on it (deploy/tomcat/context.xml: dataSource."
+                    + "useServerPrepStmts). The webapp's own pool: the server did not answer when the pool was"
+                    + " built; start again (SCALING.md, \"Galera\")");
+        }
+        LOG.info("The database is a Galera node (wsrep_on=ON): client-side prepared statements, conflicts with"
+                + " other nodes answered 503 and redelivered (SCALING.md, \"Galera\")");
     }
 
     /** Closes a pool and nothing else. */

@@ -291,8 +291,12 @@ public final class Migrations {
             ps.executeUpdate();
             return true;
         } catch (SQLException e) {
-            // Galera: two nodes' inserts both succeed locally and one fails certification (a deadlock error)
+            // Galera: two nodes' inserts both succeed locally and one fails certification (a deadlock error), or,
+            // when the server retries the autocommit statement (wsrep_retry_autocommit), sees the winner's row
             if (e.getErrorCode() == ER_DUP_ENTRY || e.getErrorCode() == ER_LOCK_DEADLOCK) {
+                LOG.info("Schema migration V{} ({}): another instance claimed it first (error {}{}): looking again",
+                        m.version(), m.file(), e.getErrorCode(), e.getErrorCode() == ER_LOCK_DEADLOCK
+                                ? ", a deadlock or a Galera certification conflict" : ", duplicate key");
                 return false;
             }
             throw e;

@@ -143,6 +143,22 @@ public final class Relay implements AutoCloseable {
     }
 
     private List<Claimed> claim() throws SQLException {
+        try {
+            return claimOrLose();
+        } catch (SQLException e) {
+            if (!Jdbc.lostConflict(e)) {
+                throw e;
+            }
+            // Several instances on a Galera cluster: a node sees no row lock of the others, so two instances
+            // claim the same events and the later commit fails certification. Nothing was claimed: the next
+            // pass (in a second) looks again. A deadlock on a single server ends the same way.
+            LOG.info("Event relay: another instance claimed the same events first (error {}, a Galera"
+                    + " certification conflict or a deadlock); looking again in a second", e.getErrorCode());
+            return List.of();
+        }
+    }
+
+    private List<Claimed> claimOrLose() throws SQLException {
         return Jdbc.inTransaction(dataSource, c -> {
             List<Claimed> batch = new ArrayList<>(BATCH);
             String now = utc(clock.instant());

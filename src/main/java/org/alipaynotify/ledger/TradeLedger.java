@@ -24,8 +24,13 @@ import org.alipaynotify.Text;
  */
 public final class TradeLedger implements Ledger {
     private static final int ER_DUP_ENTRY = 1062;
+    /** Galera: "WSREP has not yet prepared node for application use" (the node is not in the primary component). */
+    private static final int ER_UNKNOWN_COM_ERROR = 1047;
+    private static final int ER_ERROR_DURING_COMMIT = 1180;
     private static final int ER_LOCK_WAIT_TIMEOUT = 1205;
     private static final int ER_LOCK_DEADLOCK = 1213;
+    /** MySQL Group Replication: "Plugin instructed the server to rollback the current transaction" (certification). */
+    private static final int ER_TRANSACTION_ROLLBACK_DURING_COMMIT = 3101;
 
     private static final String INSERT_NOTIFY = "INSERT INTO alipay_notify (notify_id, out_trade_no, app_id, trade_no,"
             + " trade_status, outcome, reason, notify_time, charset, remote_addr, raw_body, source)"
@@ -211,10 +216,31 @@ public final class TradeLedger implements Ledger {
         }
     }
 
-    private static String describe(SQLException e) {
+    /**
+     * Why the transaction failed, for the log line. Every one of these is answered {@code failure} (503) with nothing
+     * applied, and Alipay's redelivery is applied normally. On a Galera cluster a conflicting transaction of another
+     * node surfaces as 1213 (at COMMIT, or earlier when the other node's write set aborts ours), the same duplicate
+     * notify_id inserted on two nodes at once also as 1213 (not 1062), and a node outside the primary component
+     * answers 1047 to everything. MySQL Group Replication reports a lost certification as 3101 (from its
+     * documentation; not tried here, SCALING.md).
+     */
+    static String describe(SQLException e) {
         switch (e.getErrorCode()) {
-            case ER_LOCK_WAIT_TIMEOUT: return "lock wait timeout on the order row";
-            case ER_LOCK_DEADLOCK: return "deadlock, rolled back";
+            case ER_LOCK_WAIT_TIMEOUT:
+                return "lock wait timeout on the order row (error 1205): rolled back, nothing applied";
+            case ER_LOCK_DEADLOCK:
+                return Ledger.CONFLICT + "deadlock or Galera certification conflict with another transaction of this"
+                        + " order (error 1213): rolled back, nothing applied; retryable, the redelivery applies it";
+            case ER_TRANSACTION_ROLLBACK_DURING_COMMIT:
+                return Ledger.CONFLICT + "MySQL Group Replication certification conflict with another transaction"
+                        + " of this order (error 3101): rolled back, nothing applied; retryable, the redelivery"
+                        + " applies it";
+            case ER_UNKNOWN_COM_ERROR:
+                return "database node not ready (error 1047: a Galera node outside the primary component, or still"
+                        + " joining): nothing applied; " + Text.printable(e.getMessage(), 120);
+            case ER_ERROR_DURING_COMMIT:
+                return "commit failed (error 1180), rolled back, nothing applied: "
+                        + Text.printable(e.getMessage(), 120);
             default: return "database error: SQLState " + e.getSQLState() + ", code " + e.getErrorCode() + ", "
                     + Text.printable(e.getMessage(), 160);
         }

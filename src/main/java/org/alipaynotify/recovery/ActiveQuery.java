@@ -225,6 +225,20 @@ public final class ActiveQuery implements AutoCloseable {
     }
 
     private List<Due> claim(int limit) throws SQLException {
+        try {
+            return claimOrLose(limit);
+        } catch (SQLException e) {
+            if (!Jdbc.lostConflict(e)) {
+                throw e;
+            }
+            // another instance claimed the same orders (on Galera: at certification); they are its to ask
+            LOG.info("Active query: another instance claimed the same orders first (error {}); looking again on the"
+                    + " next pass", e.getErrorCode());
+            return List.of();
+        }
+    }
+
+    private List<Due> claimOrLose(int limit) throws SQLException {
         return Jdbc.inTransaction(dataSource, c -> {
             List<Due> due = new ArrayList<>();
             String now = utc(clock.instant());

@@ -305,7 +305,9 @@ public final class DailyBill implements AutoCloseable {
                 ps.executeUpdate();
                 return true;
             } catch (SQLException e) {
-                if (!(e instanceof SQLIntegrityConstraintViolationException) && e.getErrorCode() != 1062) {
+                // the row is there (1062), or another node inserted it at the same moment (Galera: 1213)
+                if (!(e instanceof SQLIntegrityConstraintViolationException) && e.getErrorCode() != 1062
+                        && !Jdbc.lostConflict(e)) {
                     throw e;
                 }
             }

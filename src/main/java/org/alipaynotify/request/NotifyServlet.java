@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.alipaynotify.Ledger;
 import org.alipaynotify.Outcome;
 import org.alipaynotify.Refused;
 import org.alipaynotify.Text;
@@ -114,7 +115,7 @@ public final class NotifyServlet extends HttpServlet {
         fields.put("remote", remote);
         fields.put("app", app);
         try (CloseableThreadContext.Instance ctc = CloseableThreadContext.putAll(fields)) {
-            NOTIFY_LOG.log(levelOf(outcome), "notify_id={} out_trade_no={} trade_status={} outcome={} reason=\"{}\""
+            NOTIFY_LOG.log(levelOf(outcome, reason), "notify_id={} out_trade_no={} trade_status={} outcome={} reason=\"{}\""
                             + " elapsed_ms={} remote={} app={}", fields.values().toArray());
         }
     }
@@ -137,7 +138,11 @@ public final class NotifyServlet extends HttpServlet {
         return v == null ? "-" : Text.printable(v, 64).replace(' ', '_');
     }
 
-    private static Level levelOf(Outcome outcome) {
+    /** A lost conflict (a deadlock, a Galera certification conflict) is a WARN: retryable, nothing is wrong. */
+    static Level levelOf(Outcome outcome, String reason) {
+        if (outcome == Outcome.DATABASE_ERROR && reason != null && reason.startsWith(Ledger.CONFLICT)) {
+            return Level.WARN;
+        }
         switch (outcome) {
             case LATE_PAYMENT:
             case SECOND_TRADE:
