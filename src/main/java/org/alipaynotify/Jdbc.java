@@ -1,13 +1,15 @@
 package org.alipaynotify;
 
 import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import javax.sql.DataSource;
 
 /**
- * Database work off the request path (the relay, the active query, the daily bill) on a pooled connection, in the
- * commit mode the work needs whatever the pool's default, and handed back to the pool in the mode it came in: the
- * request path's {@code TradeLedger} owns its transaction itself and does not use this.
+ * Database work off the request path (the relay, the active query, the daily bill, the silence alarm) on a pooled
+ * connection, in the commit mode the work needs whatever the pool's default, and handed back to the pool in the mode
+ * it came in: the request path's {@code TradeLedger} owns its transaction itself and does not use this.
  */
 public final class Jdbc {
     /** Work on one connection. */
@@ -51,6 +53,33 @@ public final class Jdbc {
                 c.setAutoCommit(autoCommit);
             }
         }
+    }
+
+    /**
+     * A read: the work's statements only select, and the snapshot a pool without autocommit opened for them is ended
+     * before the connection goes back, so no pooled connection holds an old view (or its undo log) open.
+     */
+    public static <T> T read(DataSource dataSource, Work<T> work) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            try {
+                return work.on(c);
+            } finally {
+                if (!c.getAutoCommit()) {
+                    c.rollback();
+                }
+            }
+        }
+    }
+
+    /** Whether a result has a column of this label (optional columns of the merchant's statements). */
+    public static boolean hasColumn(ResultSet rs, String label) throws SQLException {
+        ResultSetMetaData meta = rs.getMetaData();
+        for (int i = 1; i <= meta.getColumnCount(); i++) {
+            if (label.equalsIgnoreCase(meta.getColumnLabel(i))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -10,6 +10,8 @@ import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.lang.reflect.Proxy;
+import javax.sql.DataSource;
 import org.alipaynotify.testsupport.Notifications;
 import org.alipaynotify.testsupport.TestDatabase;
 import org.junit.jupiter.api.AfterAll;
@@ -77,6 +79,47 @@ class JdbcIT {
         try (Connection c = pool.getConnection()) {
             assertFalse(c.getAutoCommit(), "the pool's mode was not restored");
         }
+    }
+
+    @Test
+    void aReadEndsItsSnapshotEvenWhereThePoolWouldNot() throws Exception {
+        // one raw connection that close() does not end: a container pool that hands it back as it is
+        try (Connection raw = TestDatabase.get().connect()) {
+            raw.setAutoCommit(false);
+            raw.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            DataSource keeps = (DataSource) Proxy.newProxyInstance(getClass().getClassLoader(),
+                    new Class<?>[] {DataSource.class}, (p, m, a) -> {
+                        if (!m.getName().equals("getConnection")) {
+                            throw new UnsupportedOperationException(m.getName());
+                        }
+                        return Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class},
+                                (q, n, b) -> n.getName().equals("close") ? null : n.invoke(raw, b));
+                    });
+            Jdbc.Work<Long> count = c -> {
+                try (Statement st = c.createStatement();
+                        java.sql.ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + TABLE)) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            };
+            long before = Jdbc.read(keeps, count);
+            TestDatabase.get().execute("INSERT INTO " + TABLE + " VALUES (20)");
+            assertEquals(before + 1, Jdbc.read(keeps, count), "the second read saw the first one's snapshot");
+            assertFalse(raw.getAutoCommit());
+        }
+    }
+
+    @Test
+    void hasColumnFindsALabelWhateverItsCase() throws Exception {
+        Jdbc.read(pool, c -> {
+            try (Statement st = c.createStatement();
+                    java.sql.ResultSet rs = st.executeQuery("SELECT 1 AS out_trade_no, 2 AS App_Id")) {
+                assertTrue(Jdbc.hasColumn(rs, "app_id"));
+                assertTrue(Jdbc.hasColumn(rs, "OUT_TRADE_NO"));
+                assertFalse(Jdbc.hasColumn(rs, "age_seconds"));
+            }
+            return null;
+        });
     }
 
     @Test

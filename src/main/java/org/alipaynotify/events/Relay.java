@@ -3,7 +3,6 @@ package org.alipaynotify.events;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -252,28 +251,27 @@ public final class Relay implements AutoCloseable {
             return;
         }
         nextStats = nowNanos + STATS_EVERY_NANOS;
-        long p = 0;
-        long d = 0;
-        Instant oldest = null;
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(BACKLOG);
-                ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                long count = rs.getLong(2);
-                Instant first = rs.getObject(3, LocalDateTime.class).toInstant(ZoneOffset.UTC);
-                if ("DEAD".equals(rs.getString(1))) {
-                    d += count;
-                } else {
-                    p += count;
+        Jdbc.read(dataSource, c -> {
+            long p = 0;
+            long d = 0;
+            Instant oldest = null;
+            try (PreparedStatement ps = c.prepareStatement(BACKLOG); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    long count = rs.getLong(2);
+                    Instant first = rs.getObject(3, LocalDateTime.class).toInstant(ZoneOffset.UTC);
+                    if ("DEAD".equals(rs.getString(1))) {
+                        d += count;
+                    } else {
+                        p += count;
+                    }
+                    oldest = oldest == null || first.isBefore(oldest) ? first : oldest;
                 }
-                oldest = oldest == null || first.isBefore(oldest) ? first : oldest;
             }
-            if (!c.getAutoCommit()) {
-                c.commit();
-            }
-        }
-        pending = p;
-        dead = d;
-        oldestUndelivered = oldest;
+            pending = p;
+            dead = d;
+            oldestUndelivered = oldest;
+            return null;
+        });
     }
 
     private static String utc(Instant t) {

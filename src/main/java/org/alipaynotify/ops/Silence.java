@@ -1,6 +1,5 @@
 package org.alipaynotify.ops;
 
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -22,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
+import org.alipaynotify.Jdbc;
 import org.alipaynotify.Json;
 import org.alipaynotify.Outcome;
 import org.alipaynotify.Text;
@@ -176,8 +176,8 @@ public final class Silence implements AutoCloseable {
         boolean single = apps.single() != null;
         // one app: every record is its own, also those from before the records carried app_id
         String sql = String.format(LAST_ACKNOWLEDGED, single ? "" : " AND app_id = ?");
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
-            try {
+        Jdbc.read(dataSource, c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
                 ps.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
                 for (App app : apps.all()) {
                     ps.setString(1, UTC_MILLIS.format(since));
@@ -191,10 +191,9 @@ public final class Silence implements AutoCloseable {
                         }
                     }
                 }
-            } finally {
-                endReadOnly(c);
             }
-        }
+            return null;
+        });
     }
 
     private Map<String, Long> count() throws SQLException {
@@ -206,8 +205,8 @@ public final class Silence implements AutoCloseable {
         if (customWaitingSql != null) {
             return countCustom(counts, single);
         }
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(WAITING)) {
-            try {
+        Jdbc.read(dataSource, c -> {
+            try (PreparedStatement ps = c.prepareStatement(WAITING)) {
                 ps.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
                 ps.setString(1, UTC_MILLIS.format(clock.instant().minus(waitingAge)));
                 try (ResultSet rs = ps.executeQuery()) {
@@ -216,22 +215,21 @@ public final class Silence implements AutoCloseable {
                         counts.merge(app == null ? NO_APP : app.name(), rs.getLong(2), Long::sum);
                     }
                 }
-            } finally {
-                endReadOnly(c);
             }
-        }
+            return null;
+        });
         return Map.copyOf(counts);
     }
 
     /** The merchant's statement names their waiting orders and their ages: the old enough are counted here. */
     private Map<String, Long> countCustom(Map<String, Long> counts, App single) throws SQLException {
         long minAge = waitingAge.toSeconds();
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(customWaitingSql)) {
-            try {
+        Jdbc.read(dataSource, c -> {
+            try (PreparedStatement ps = c.prepareStatement(customWaitingSql)) {
                 ps.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
                 ps.setMaxRows(COUNT_LIMIT);
                 try (ResultSet rs = ps.executeQuery()) {
-                    boolean hasApp = hasColumn(rs, "app_id");
+                    boolean hasApp = Jdbc.hasColumn(rs, "app_id");
                     while (rs.next()) {
                         if (rs.getLong("age_seconds") < minAge) {
                             continue;
@@ -240,28 +238,10 @@ public final class Silence implements AutoCloseable {
                         counts.merge(app == null ? NO_APP : app.name(), 1L, Long::sum);
                     }
                 }
-            } finally {
-                endReadOnly(c);
             }
-        }
+            return null;
+        });
         return Map.copyOf(counts);
-    }
-
-    private static boolean hasColumn(ResultSet rs, String label) throws SQLException {
-        var meta = rs.getMetaData();
-        for (int i = 1; i <= meta.getColumnCount(); i++) {
-            if (label.equalsIgnoreCase(meta.getColumnLabel(i))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Our pool hands out connections with autocommit off: end the read so no snapshot stays open in the pool. */
-    private static void endReadOnly(Connection c) throws SQLException {
-        if (!c.getAutoCommit()) {
-            c.rollback();
-        }
     }
 
     /** The app labels the count is shown for: each app, and "-" (orders of no app of ours) with several apps. */

@@ -2,7 +2,6 @@ package org.alipaynotify.recovery;
 
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -187,21 +186,20 @@ public final class ActiveQuery implements AutoCloseable {
     }
 
     private List<Waiting> waiting() throws SQLException {
-        List<Waiting> out = new ArrayList<>();
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(waitingSql);
-                ResultSet rs = ps.executeQuery()) {
-            boolean hasApp = hasColumn(rs, "app_id");
-            while (rs.next()) {
-                long age = rs.getLong("age_seconds");
-                if (age >= 60 && age < DAY.getSeconds()) {
-                    out.add(new Waiting(rs.getString("out_trade_no"), hasApp ? rs.getString("app_id") : null, age));
+        return Jdbc.read(dataSource, c -> {
+            List<Waiting> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(waitingSql); ResultSet rs = ps.executeQuery()) {
+                boolean hasApp = Jdbc.hasColumn(rs, "app_id");
+                while (rs.next()) {
+                    long age = rs.getLong("age_seconds");
+                    if (age >= 60 && age < DAY.getSeconds()) {
+                        out.add(new Waiting(rs.getString("out_trade_no"), hasApp ? rs.getString("app_id") : null,
+                                age));
+                    }
                 }
             }
-            if (!c.getAutoCommit()) {
-                c.commit();
-            }
-        }
-        return out;
+            return out;
+        });
     }
 
     private void schedule(List<Waiting> waiting) throws SQLException {
@@ -402,15 +400,6 @@ public final class ActiveQuery implements AutoCloseable {
 
     private void count(String kind) {
         calls.computeIfAbsent(kind, k -> new AtomicLong()).incrementAndGet();
-    }
-
-    private static boolean hasColumn(ResultSet rs, String name) throws SQLException {
-        for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
-            if (rs.getMetaData().getColumnLabel(i).equalsIgnoreCase(name)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static String utc(Instant t) {

@@ -195,7 +195,7 @@ public final class DailyBill implements AutoCloseable {
     private List<Difference> compare(LocalDate day, Map<String, BillFile.Row> payments, Map<String, BigDecimal> refunds,
             Map<String, String> appOf) throws SQLException {
         List<Difference> diffs = new ArrayList<>();
-        try (Connection c = dataSource.getConnection()) {
+        Jdbc.read(dataSource, c -> {
             for (BillFile.Row p : payments.values()) {
                 Facts f = facts(c, p.outTradeNo());
                 if (f == null || !f.paid) {
@@ -241,10 +241,8 @@ public final class DailyBill implements AutoCloseable {
                     }
                 }
             }
-            if (!c.getAutoCommit()) {
-                c.commit();
-            }
-        }
+            return null;
+        });
         record(day, diffs);
         return diffs;
     }
