@@ -67,45 +67,16 @@ STARTED=$(date +%s%3N)
 PASS=0 FAIL=0
 declare -a FAILED=() PHASES=() FIGURES=()
 
-now_ms() { date +%s%3N; }
-log() { printf '[%s] %s\n' "$(date +%T)" "$*"; }
+PHASE_WIDTH=44
+# shellcheck source=deploy/harness.sh
+. "$ROOT/deploy/harness.sh"
 pass() { PASS=$((PASS + 1)); printf '  PASS  %s\n' "$*"; }
 fail() { FAIL=$((FAIL + 1)); FAILED+=("$*"); printf '  FAIL  %s\n' "$*" >&2; }
-check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
-die() { fail "$*"; exit 1; }
 figure() { FIGURES+=("$(printf '%-58s %s' "$1" "$2")"); printf '  figure  %-58s %s\n' "$1" "$2"; }
-
-PHASE="" PHASE_START=0
-phase() {
-  phase_end
-  PHASE=$1 PHASE_START=$(now_ms)
-  printf '\n== %s\n' "$PHASE"
-}
-phase_end() {
-  [ -n "$PHASE" ] || return 0
-  local ms=$(( $(now_ms) - PHASE_START ))
-  PHASES+=("$(printf '%-44s %7.1f s' "$PHASE" "$(bc_div "$ms")")")
-  printf -- '-- %s: %s s\n' "$PHASE" "$(bc_div "$ms")"
-  PHASE=""
-}
-bc_div() { printf '%d.%d' $(($1 / 1000)) $((($1 % 1000) / 100)); }
 secs() { if [ "$1" -lt 0 ]; then printf -- '-%s' "$(bc_div $(( -$1 )))"; else bc_div "$1"; fi; }   # ms as seconds
 sum() { awk '{ s += $1 } END { print s + 0 }'; }
 
 # ---------------------------------------------------------------------------------------------------------------
-# Processes: each one we start gets a pid file in $WORK/run; cleanup stops them all. A pid is only signalled when its
-# command line names $WORK, so a recycled pid of someone else's process is never touched.
-ours() { local c; c=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) && [[ $c == *"$WORK"* ]]; }
-stop_pid() { # name pid [seconds]
-  local name=$1 pid=$2 secs=${3:-30} i
-  kill -0 "$pid" 2>/dev/null || return 0
-  if ! ours "$pid"; then log "not stopping pid $pid ($name): not ours"; return 0; fi
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < secs * 10; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  log "$name (pid $pid) did not stop in ${secs}s: killing it"
-  kill -KILL "$pid" 2>/dev/null || true
-  sleep 0.5
-}
 stop_all() { # [why]: the JVMs first, then the database nodes, all of a kind at once
   local f pids=() names=() i
   for kind in app receiver storm node single; do
